@@ -1,0 +1,177 @@
+"""Customer organisations and the contracts (from their quotes) that fix their support plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guichet.accounts.models import validate_time_zone
+
+
+class Plan(models.TextChoices):
+    BASIC = "basic", _("Basic")
+    PREMIUM = "premium", _("Premium")
+
+
+class HoursOption(models.TextChoices):
+    PLAN_DEFAULT = "default", _("Plan default (Basic 8 × 5, Premium 24 × 7)")
+    H24X5 = "24x5", _("24 × 5 (Monday 00:01 to Friday 23:59)")
+
+
+class Region(models.TextChoices):
+    WORLDWIDE = "worldwide", _("Worldwide (Monday–Friday 09:00–17:00)")
+    NORTH_AMERICA = "north-america", _("North America (Monday–Friday 08:00–17:00)")
+
+
+class Priority(models.TextChoices):
+    P1 = "P1", _("P1 – critical")
+    P2 = "P2", _("P2 – moderate")
+    P3 = "P3", _("P3 – minimal")
+    P4 = "P4", _("P4 – no immediate impact")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    email_domain = models.CharField(_("e-mail domain"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contract_at(self, instant: dt.datetime) -> Contract | None:
+        """The contract in force at `instant` (an aware datetime), or None: tickets then carry no SLA."""
+        for contract in self.contracts.order_by("-valid_from", "-id"):
+            if contract.is_valid_at(instant):
+                return contract
+        return None
+
+
+class Contract(models.Model):
+    """A support contract from the customer's quote (R-PLAN-1).
+
+    Validity dates are local dates in the contract's own time zone. A ticket takes the contract in
+    force at its submission; later contracts never rewrite tickets already under another one.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    reference = models.CharField(_("quote reference"), max_length=64)
+    plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices)
+    hours = models.CharField(
+        _("support hours"), max_length=16, choices=HoursOption.choices, default=HoursOption.PLAN_DEFAULT
+    )
+    region = models.CharField(_("region"), max_length=16, choices=Region.choices, default=Region.WORLDWIDE)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    holiday_country = models.CharField(_("holiday country"), max_length=2)
+    holiday_subdivision = models.CharField(_("holiday subdivision"), max_length=16, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # Minutes per priority, e.g. {"P1": 20}: overrides the plan's default targets for this customer.
+    target_overrides = models.JSONField(_("target overrides (minutes)"), default=dict, blank=True)
+    # The vendor may stop the clock while a ticket waits on the customer or a third party.
+    # First response is not paused by default (a waiting ticket has normally been answered already).
+    pause_when_waiting = models.BooleanField(_("pause the clock while waiting"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["organisation__name", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=models.F("valid_from")),
+                name="contract_dates_ordered",
+                violation_error_message=_("A contract cannot end before it starts."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.get_plan_display()} ({self.reference})"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def has_phone_support(self) -> bool:
+        """R-PLAN-2: phone support is for Premium customers only."""
+        return self.plan == Plan.PREMIUM
+
+    def is_valid_at(self, instant: dt.datetime) -> bool:
+        if timezone.is_naive(instant):
+            raise ValueError("is_valid_at needs an aware datetime")
+        local_day = instant.astimezone(self.zone).date()
+        return self.valid_from <= local_day and (self.valid_until is None or local_day <= self.valid_until)
+
+    def holiday_changes(self) -> tuple[tuple[tuple[dt.date, str], ...], tuple[dt.date, ...]]:
+        """(extra closed days with their names, library holidays this customer works on)."""
+        extra: list[tuple[dt.date, str]] = []
+        removed: list[dt.date] = []
+        for row in self.holiday_overrides.all():
+            if row.closed:
+                extra.append((row.date, row.name))
+            else:
+                removed.append(row.date)
+        return tuple(extra), tuple(removed)
+
+    def sla_terms(self, priority: str):
+        """The target and calendar for `priority` under this contract, from the SLA core's policy."""
+        from guichet.sla import policy
+
+        extra, removed = self.holiday_changes()
+        return policy.resolve(
+            self.plan,
+            priority,
+            hours=None if self.hours == HoursOption.PLAN_DEFAULT else self.hours,
+            region=self.region,
+            timezone=self.time_zone,
+            country=self.holiday_country,
+            subdivision=self.holiday_subdivision or None,
+            target_overrides={k: dt.timedelta(minutes=v) for k, v in (self.target_overrides or {}).items()},
+            extra_holidays=extra,
+            removed_holidays=removed,
+        )
+
+    def clean(self) -> None:
+        from guichet.sla import SlaError, calendar_for
+
+        try:
+            calendar_for(
+                "8x5", self.region, self.time_zone, self.holiday_country, self.holiday_subdivision or None
+            )
+        except SlaError as exc:
+            raise ValidationError(str(exc)) from exc
+        for key, minutes in (self.target_overrides or {}).items():
+            if key not in Priority.values or not isinstance(minutes, int) or not 0 < minutes <= 60 * 24 * 365:
+                raise ValidationError(
+                    _("Target overrides map P1–P4 to a whole number of minutes between 1 and 525600.")
+                )
+
+
+class HolidayOverride(models.Model):
+    """A day this customer is closed beyond its country's holidays, or works despite one."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="holiday_overrides")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    closed = models.BooleanField(_("closed"), default=True)
+
+    class Meta:
+        verbose_name = _("holiday override")
+        verbose_name_plural = _("holiday overrides")
+        unique_together = [("contract", "date")]
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
