@@ -45,7 +45,9 @@ class Person(AbstractUser):
         related_name="contacts",
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.EN)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     phone = models.CharField(_("phone number"), max_length=32, blank=True)
 
     class Meta:
@@ -104,6 +106,9 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
     @staticmethod
     def hash(clear: str) -> str:
         return hashlib.sha256(clear.encode()).hexdigest()
@@ -119,6 +124,3 @@ class ApiToken(models.Model):
     def is_active(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"

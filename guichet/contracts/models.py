@@ -90,7 +90,8 @@ class Contract(models.Model):
         ordering = ["organisation__name", "-valid_from"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=models.F("valid_from")),
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
                 name="contract_dates_ordered",
                 violation_error_message=_("A contract cannot end before it starts."),
             )

@@ -45,7 +45,10 @@ class SlaState(models.TextChoices):
 
 class Ticket(models.Model):
     organisation = models.ForeignKey(
-        "contracts.Organisation", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="tickets"
+        "contracts.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     # The contract in force at submission; null means "no SLA" (shown, never silently given a plan).
     contract = models.ForeignKey(
@@ -57,7 +60,10 @@ class Ticket(models.Model):
         related_name="tickets",
     )
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="requested_tickets"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -70,6 +76,10 @@ class Ticket(models.Model):
     subject = models.CharField(_("subject"), max_length=250)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    # The priority chosen at submission; a downgrade recomputes from the submission (R-PRIO-6).
+    original_priority = models.CharField(
+        _("original priority"), max_length=2, choices=Priority.choices, blank=True
+    )
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.NEW)
     # R-PRIO-5: for P1/P2 the customer confirms the impact and that they stay available.
     impact_confirmed = models.BooleanField(_("impact and availability confirmed"), default=False)
@@ -81,14 +91,25 @@ class Ticket(models.Model):
 
     # --- Current SLA state: a cache of the replay of SlaEvent rows, kept by the services. ---
     plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, blank=True)
-    sla_state = models.CharField(_("SLA state"), max_length=16, choices=SlaState.choices, default=SlaState.NO_SLA)
-    sla_target_minutes = models.PositiveIntegerField(_("first-response target (minutes)"), null=True, blank=True)
+    sla_state = models.CharField(
+        _("SLA state"), max_length=16, choices=SlaState.choices, default=SlaState.NO_SLA
+    )
+    sla_target_minutes = models.PositiveIntegerField(
+        _("first-response target (minutes)"), null=True, blank=True
+    )
     sla_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     sla_warn_at = models.DateTimeField(_("warning due"), null=True, blank=True)
     sla_breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
+    sla_warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
+    # Start of the current clock: the submission, or the moment of a raise that shortened it.
+    sla_clock_started_at = models.DateTimeField(_("clock started"), null=True, blank=True)
+    # While the clock is paused there is no due instant; the business time left is kept instead.
+    sla_remaining_seconds = models.PositiveIntegerField(
+        _("time left when paused (seconds)"), null=True, blank=True
+    )
     # The earliest instant at which the SLA sweep has something to do (warning or breach).
     next_sla_event_at = models.DateTimeField(null=True, blank=True)
-    # Number of imported tickets carry their original ids from the previous desk.
+    # Imported tickets carry their original ids from the previous desk.
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
 
     class Meta:
@@ -107,7 +128,9 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(priority__in=["P1", "P2"]) | models.Q(impact_confirmed=True),
                 name="p1_p2_impact_confirmed",
-                violation_error_message=_("P1 and P2 need the customer's confirmation of impact and availability."),
+                violation_error_message=_(
+                    "P1 and P2 need the customer's confirmation of impact and availability."
+                ),
             ),
         ]
 
@@ -137,8 +160,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("written"), default=timezone.now)
     # R-PRIO-7: a reply to a P3/P4 customer written outside their business hours is held until
     # the next opening. Null deliver_at means "deliver now".
-    deliver_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    deliver_at = models.DateTimeField(_("held until"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # Phone calls (Premium only, R-PLAN-2).
     caller = models.CharField(_("caller"), max_length=200, blank=True)
     phone_number = models.CharField(_("number"), max_length=32, blank=True)
@@ -148,7 +171,16 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_time"),
+            # deliver_held_messages reads only the held replies.
+            models.Index(
+                fields=["deliver_at"], condition=models.Q(delivered_at__isnull=True), name="message_held"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} on ticket {self.ticket_id}"
 
     @property
     def is_public(self) -> bool:
@@ -173,6 +205,9 @@ class ContactAttempt(models.Model):
         verbose_name = _("contact attempt")
         verbose_name_plural = _("contact attempts")
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_channel_display()}"
 
 
 class SlaEventKind(models.TextChoices):
@@ -205,12 +240,24 @@ class SlaEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     due_at = models.DateTimeField(_("due after this event"), null=True, blank=True)
+    # Warnings and breaches happen at most once per ticket (and per due instant for warnings):
+    # the key makes a second concurrent sweep fail on the database, not send twice.
+    dedup_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("SLA event")
         verbose_name_plural = _("SLA events")
         ordering = ["ticket", "seq"]
-        constraints = [models.UniqueConstraint(fields=["ticket", "seq"], name="sla_event_seq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "seq"], name="sla_event_seq_unique"),
+            models.UniqueConstraint(
+                fields=["ticket", "dedup_key"], condition=~models.Q(dedup_key=""), name="sla_event_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "at"], name="sla_event_kind_time")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}.{self.seq} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -239,6 +286,9 @@ class AuditEntry(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["ticket", "at"], name="audit_ticket_time")]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Audit entries are append-only")
@@ -266,3 +316,6 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
