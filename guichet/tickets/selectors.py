@@ -1,0 +1,125 @@
+"""Every read of tickets, messages, attachments and SLA history that a person may see.
+
+The tenancy rule lives here, once: a customer contact sees their own organisation's tickets only,
+never an internal note, never a reply still held for later delivery; vendor staff see everything;
+an inactive or unknown person sees nothing. Views, the API, exports and search all start here.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from guichet.accounts.models import Person
+from guichet.tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    AuditEntry,
+    ContactAttempt,
+    Message,
+    MessageKind,
+    SlaEvent,
+    Ticket,
+)
+
+
+def _is_staff(person: Person | None) -> bool:
+    return bool(person is not None and person.is_authenticated and person.is_active and person.is_agent)
+
+
+def _is_customer(person: Person | None) -> bool:
+    return bool(
+        person is not None
+        and person.is_authenticated
+        and person.is_active
+        and person.is_customer
+        and person.organisation_id
+    )
+
+
+def visible_tickets(person: Person | None) -> QuerySet[Ticket]:
+    """THE tenancy rule."""
+    tickets = Ticket.objects.select_related("organisation", "requester", "assignee", "contract")
+    if _is_staff(person):
+        return tickets.all()
+    if _is_customer(person):
+        # Exact match on the organisation's primary key: no name or domain matching.
+        return tickets.filter(organisation_id=person.organisation_id)
+    return tickets.none()
+
+
+def get_ticket(person: Person | None, pk: int) -> Ticket:
+    """One ticket, or Ticket.DoesNotExist (also for another organisation's ticket: no existence leak)."""
+    return visible_tickets(person).get(pk=pk)
+
+
+def _customer_message_filter() -> Q:
+    # Internal notes never; replies held for later delivery only once delivered (R-PRIO-7).
+    return ~Q(kind=MessageKind.NOTE) & (Q(deliver_at__isnull=True) | Q(delivered_at__isnull=False))
+
+
+def visible_messages(person: Person | None, ticket: Ticket | None = None) -> QuerySet[Message]:
+    messages = Message.objects.select_related("author").filter(ticket__in=visible_tickets(person))
+    if ticket is not None:
+        messages = messages.filter(ticket_id=ticket.pk)
+    if not _is_staff(person):
+        messages = messages.filter(_customer_message_filter())
+    return messages.order_by("created_at", "id")
+
+
+def visible_attachments(person: Person | None, ticket: Ticket | None = None) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(message__in=visible_messages(person, ticket)).select_related("message")
+
+
+def get_attachment(person: Person | None, pk: int) -> Attachment:
+    return visible_attachments(person).get(pk=pk)
+
+
+def visible_sla_events(person: Person | None, ticket: Ticket) -> QuerySet[SlaEvent]:
+    """The SLA history of a ticket: customers see the clock changes (downgrades are shown to them,
+    R-PRIO-6), staff see everything."""
+    return SlaEvent.objects.filter(ticket__in=visible_tickets(person), ticket_id=ticket.pk).order_by("seq")
+
+
+def visible_audit(person: Person | None, ticket: Ticket) -> QuerySet[AuditEntry]:
+    """The audit trail is for staff."""
+    if not _is_staff(person):
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(ticket_id=ticket.pk).order_by("at", "id")
+
+
+def visible_contact_attempts(person: Person | None, ticket: Ticket) -> QuerySet[ContactAttempt]:
+    return ContactAttempt.objects.filter(ticket__in=visible_tickets(person), ticket_id=ticket.pk)
+
+
+def search_tickets(person: Person | None, query: str) -> QuerySet[Ticket]:
+    """Tickets whose subject, or one of the messages this person may see, contains `query`.
+
+    For customers the message match runs on the visible messages only, so a word that appears only in
+    an internal note never reveals the ticket (nor its count).
+    """
+    tickets = visible_tickets(person)
+    text = (query or "").strip()
+    if not text:
+        return tickets.none()
+    matching = visible_messages(person).filter(ticket_id=OuterRef("pk"), body__icontains=text)
+    condition = Q(subject__icontains=text) | Q(Exists(matching))
+    if text.lstrip("#").isdigit():
+        condition |= Q(pk=int(text.lstrip("#")))
+    return tickets.filter(condition).order_by("-submitted_at", "-id")
+
+
+def search_messages(person: Person | None, query: str) -> QuerySet[Message]:
+    text = (query or "").strip()
+    if not text:
+        return Message.objects.none()
+    return visible_messages(person).filter(body__icontains=text).order_by("-created_at", "-id")
+
+
+def queue(person: Person | None, *, include_closed: bool = False) -> QuerySet[Ticket]:
+    """Tickets by time left: running clocks first (earliest due), then paused and no-SLA ones."""
+    tickets = visible_tickets(person)
+    if not include_closed:
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    from django.db.models import F
+
+    return tickets.order_by(F("sla_due_at").asc(nulls_last=True), "submitted_at", "id")
