@@ -1,0 +1,54 @@
+"""`guichet ping`: check end to end that a worker picks up tasks and reaches the database.
+
+Enqueues `count` ping tasks through django.tasks, waits for their results and prints one JSON line
+per task, then one with the scheduler's last heartbeat. Exits non-zero if any did not succeed within
+the timeout, so it doubles as a deployment health check.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.tasks import TaskResultStatus
+from django.utils.translation import gettext_lazy as _
+
+from guichet.ops.tasks import last_heartbeat, ping
+
+
+class Command(BaseCommand):
+    help = _("Enqueue ping tasks and wait until a worker has run them.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--count", type=int, default=1)
+        parser.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for the results.")
+
+    def handle(self, *args, count: int, timeout: float, **options):
+        if count < 1:
+            raise CommandError("--count must be at least 1.")
+        batch = secrets.token_hex(4)
+        results = [ping.enqueue(f"{batch}-{i}") for i in range(count)]
+        deadline = time.monotonic() + timeout
+        finished = {TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED}
+        while True:
+            for result in results:
+                if result.status not in finished:
+                    result.refresh()
+            if all(result.status in finished for result in results) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for result in results:
+            line = {"id": result.id, "status": result.status.value, "args": result.args}
+            if result.status == TaskResultStatus.SUCCESSFUL:
+                line["return_value"] = result.return_value
+            self.stdout.write(json.dumps(line))
+        self.stdout.write(json.dumps({"scheduler_heartbeat": last_heartbeat()}))
+        failed = [result for result in results if result.status != TaskResultStatus.SUCCESSFUL]
+        if failed:
+            raise CommandError(
+                f"{len(failed)} of {count} ping task(s) did not succeed within {timeout:g}s "
+                f"(task storage: {settings.TASK_STORAGE}); is a worker running (`guichet worker`)?"
+            )

@@ -1,0 +1,35 @@
+"""The periodic jobs, in one table.
+
+Each entry names a `django.tasks` task by dotted path and a Huey crontab. The consumer that runs the
+scheduler (exactly one in a deployment: the others run `guichet worker --no-periodic`) enqueues the
+task when the crontab matches; any worker then runs it like any other task. The jobs themselves are
+written to be idempotent, so a duplicated tick is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from huey import crontab
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    task_path: str
+    schedule: crontab
+    description: str
+
+
+# Paths are resolved when the worker starts (guichet/ops/tasks.py): a missing task is logged as an
+# error at start-up, and tests/foundation/test_schedule.py fails, rather than a job silently never
+# running. The ticket jobs (SLA sweep, held messages, mail polling) join this table as their tasks
+# land in guichet/tickets/tasks.py.
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        name="heartbeat",
+        task_path="guichet.ops.tasks.heartbeat",
+        schedule=crontab(minute="*"),
+        description="Record that the scheduler is alive (shown by `guichet ping`).",
+    ),
+)
