@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "guichet.tickets",
     "guichet.web",
     "guichet.demo",
+    "guichet.reports",
     "guichet.ops",
 ]
 
