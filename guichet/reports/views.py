@@ -1,0 +1,183 @@
+"""Attainment report page, per-ticket statements and streaming exports.
+
+Staff see every organisation; a customer sees only their own (through `visible_tickets`). Asking
+for another organisation or ticket answers 404, the same as for one that does not exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from guichet.contracts.models import Organisation
+from guichet.reports import selectors
+from guichet.reports.forms import ReportForm
+from guichet.reports.selectors import EXPORT_FIELDS, NotVisible
+
+
+def _customer_organisation_guard(request: HttpRequest) -> None:
+    """A customer passing someone else's organisation id gets a 404, not a silently-filtered page."""
+    person = request.user
+    wanted = request.GET.get("organisation", "").strip()
+    if person.is_customer and wanted and wanted != str(person.organisation_id):
+        raise Http404
+
+
+def _form(request: HttpRequest) -> ReportForm:
+    _customer_organisation_guard(request)
+    data = request.GET if request.GET.get("from") or request.GET.get("to") else None
+    if data is None:
+        return ReportForm(ReportForm.defaults(request.user), person=request.user)
+    return ReportForm(data, person=request.user)
+
+
+def _organisation(request: HttpRequest, form: ReportForm) -> Organisation | None:
+    if request.user.is_customer:
+        return request.user.organisation
+    return form.cleaned_data.get("organisation")
+
+
+@login_required
+@require_GET
+def attainment(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    report = None
+    if form.is_valid():
+        try:
+            report = selectors.attainment(
+                person=request.user,
+                period=form.cleaned_data["period"],
+                organisation=_organisation(request, form),
+                by=form.cleaned_data["by"],
+            )
+        except NotVisible as exc:
+            raise Http404 from exc
+    query = request.GET.urlencode() if form.is_bound and form.data is request.GET else ""
+    if form.is_valid() and not query:
+        query = _query_from(form)
+    return render(
+        request,
+        "reports/attainment.html",
+        {"form": form, "report": report, "query": query, "nav": "reports"},
+        status=200 if form.is_valid() else 400,
+    )
+
+
+def _query_from(form: ReportForm) -> str:
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    cleaned = form.cleaned_data
+    query["from"] = cleaned["from"].isoformat()
+    query["to"] = cleaned["to"].isoformat()
+    query["zone"] = cleaned["zone"]
+    query.setlist("by", list(cleaned["by"]))
+    if cleaned.get("organisation"):
+        query["organisation"] = str(cleaned["organisation"].pk)
+    return query.urlencode()
+
+
+def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] | HttpResponse:
+    form = ReportForm(request.GET, person=request.user)
+    _customer_organisation_guard(request)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+    period = form.cleaned_data["period"]
+    try:
+        rows = selectors.ticket_outcomes(
+            person=request.user,
+            period=period,
+            organisation=_organisation(request, form),
+            as_of=timezone.now(),
+        )
+    except NotVisible as exc:
+        raise Http404 from exc
+    name = f"sla-outcomes-{period.start.isoformat()}-{period.end.isoformat()}"
+    return rows, name
+
+
+class _Echo:
+    """csv.writer target that hands each line back instead of buffering the whole file."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+# Spreadsheets execute cells that start with these; organisation names and ids are customer input.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return "" if value is None else value
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_FIELDS)
+    for row in rows:
+        yield writer.writerow([_cell(row[field]) for field in EXPORT_FIELDS])
+
+
+def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    first = True
+    for row in rows:
+        yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "\n]\n"
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    result = _export_rows(request)
+    if isinstance(result, HttpResponse):
+        return result
+    rows, name = result
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def export_json(request: HttpRequest) -> HttpResponse:
+    result = _export_rows(request)
+    if isinstance(result, HttpResponse):
+        return result
+    rows, name = result
+    response = StreamingHttpResponse(json_chunks(rows), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{name}.json"'
+    return response
+
+
+def _statement(request: HttpRequest, pk: int) -> selectors.SlaStatement:
+    try:
+        ticket = selectors.visible_ticket(request.user, pk)
+    except NotVisible as exc:
+        raise Http404 from exc
+    return selectors.ticket_sla_statement(ticket)
+
+
+@login_required
+@require_GET
+def statement(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "reports/statement.html", {"statement": _statement(request, pk), "nav": "reports"})
+
+
+@login_required
+@require_GET
+def statement_json(request: HttpRequest, pk: int) -> HttpResponse:
+    body = json.dumps(_statement(request, pk).as_dict(), ensure_ascii=False, indent=2)
+    return HttpResponse(body, content_type="application/json")

@@ -1,0 +1,180 @@
+"""R-PLAN-4: attainment counted by the database, grouped by plan, priority, organisation and month."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from guichet.reports import selectors
+from guichet.reports.selectors import NotVisible, Period, ReportError
+from guichet.tickets import services
+
+from .conftest import at
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+TORONTO = zoneinfo.ZoneInfo("America/Toronto")
+UTC = zoneinfo.ZoneInfo("UTC")
+SPRING = Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), UTC)
+# After every ticket of the desk: a4's due instant (15 April) is long past.
+LATER = at(6, 1, 0)
+
+
+def counts(row: selectors.AttainmentRow) -> tuple:
+    return (row.total, row.no_sla, row.under_sla, row.met, row.missed, row.answered_late, row.open)
+
+
+def test_R_PLAN_4_totals_count_each_outcome_once(desk):
+    report = selectors.attainment(person=None, period=SPRING, as_of=LATER)
+    totals = report.totals
+    # 10 tickets: b0 has no SLA; met a1 a3 a5 b1 b2; missed a2 (late) a4 (never) b3 (late); b4 open.
+    assert counts(totals) == (10, 1, 9, 5, 3, 2, 1)
+    assert totals.breached == 1
+    assert totals.attainment == Decimal("62.5")
+    assert report.rows == []
+
+
+def test_R_PLAN_4_by_plan_and_priority(desk):
+    report = selectors.attainment(person=None, period=SPRING, by="priority,plan", as_of=LATER)
+    assert report.dimensions == ("plan", "priority")
+    got = {(r.plan, r.priority): (counts(r), r.attainment) for r in report.rows}
+    assert got == {
+        ("", "P3"): ((1, 1, 0, 0, 0, 0, 0), None),
+        ("basic", "P1"): ((1, 0, 1, 1, 0, 0, 0), Decimal("100.0")),
+        ("basic", "P3"): ((1, 0, 1, 1, 0, 0, 0), Decimal("100.0")),
+        ("basic", "P4"): ((2, 0, 2, 0, 1, 1, 1), Decimal("0.0")),
+        ("premium", "P1"): ((2, 0, 2, 1, 1, 1, 0), Decimal("50.0")),
+        ("premium", "P2"): ((2, 0, 2, 1, 1, 0, 0), Decimal("50.0")),
+        ("premium", "P3"): ((1, 0, 1, 1, 0, 0, 0), Decimal("100.0")),
+    }
+    assert [r.key()[:2] for r in report.rows] == sorted(got)
+
+
+def test_R_PLAN_4_by_organisation(desk):
+    report = selectors.attainment(person=None, period=SPRING, by=["organisation"], as_of=LATER)
+    got = {r.organisation: (counts(r), r.attainment) for r in report.rows}
+    assert got == {
+        "Acme": ((5, 0, 5, 3, 2, 1, 0), Decimal("60.0")),
+        "Borealis": ((5, 1, 4, 2, 1, 1, 1), Decimal("66.7")),
+    }
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        # a3 (31 March 22:30 UTC) and b2 (23:30 UTC) are already 1 April in Paris (CEST, UTC+2).
+        (
+            PARIS,
+            {
+                dt.date(2026, 3, 1): (5, 1, 3, 1, Decimal("75.0")),
+                dt.date(2026, 4, 1): (5, 0, 2, 2, Decimal("50.0")),
+            },
+        ),
+        (
+            UTC,
+            {
+                dt.date(2026, 3, 1): (7, 1, 5, 1, Decimal("83.3")),
+                dt.date(2026, 4, 1): (3, 0, 0, 2, Decimal("0.0")),
+            },
+        ),
+        (
+            TORONTO,
+            {
+                dt.date(2026, 3, 1): (7, 1, 5, 1, Decimal("83.3")),
+                dt.date(2026, 4, 1): (3, 0, 0, 2, Decimal("0.0")),
+            },
+        ),
+    ],
+    ids=["paris", "utc", "toronto"],
+)
+def test_R_PLAN_4_month_uses_the_requested_zone(desk, zone, expected):
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), zone)
+    report = selectors.attainment(person=None, period=period, by="month", as_of=LATER)
+    got = {r.month: (r.total, r.no_sla, r.met, r.missed, r.attainment) for r in report.rows}
+    assert got == expected
+    assert [r.month_label for r in report.rows] == ["2026-03", "2026-04"]
+
+
+def test_R_PLAN_4_period_bounds_are_local_days(desk):
+    # April only: in Paris it starts at 31 March 22:00 UTC and so takes a3 and b2; in UTC it does not.
+    april_paris = selectors.attainment(
+        person=None, period=Period(dt.date(2026, 4, 1), dt.date(2026, 4, 30), PARIS), as_of=LATER
+    )
+    april_utc = selectors.attainment(
+        person=None, period=Period(dt.date(2026, 4, 1), dt.date(2026, 4, 30), UTC), as_of=LATER
+    )
+    assert april_paris.totals.total == 5
+    assert april_utc.totals.total == 3
+    # The last day is included up to local midnight: b0 alone on 5 March (10:00 in Toronto).
+    one_day = selectors.attainment(
+        person=None, period=Period(dt.date(2026, 3, 5), dt.date(2026, 3, 5), TORONTO), as_of=LATER
+    )
+    assert counts(one_day.totals) == (1, 1, 0, 0, 0, 0, 0)
+
+
+def test_R_PLAN_4_overdue_running_counts_as_missed_before_and_after_the_sweep(desk):
+    # a4 is unanswered; before its due instant (15 April 09:00 UTC) it is open, after it missed,
+    # whether or not the sweep has recorded the breach yet.
+    acme_april = Period(dt.date(2026, 4, 15), dt.date(2026, 4, 15), UTC)
+    before = selectors.attainment(person=None, period=acme_april, as_of=at(4, 15, 8, 30))
+    assert counts(before.totals) == (1, 0, 1, 0, 0, 0, 1)
+    assert before.totals.attainment is None
+    after = selectors.attainment(person=None, period=acme_april, as_of=at(4, 15, 9, 1))
+    assert counts(after.totals) == (1, 0, 1, 0, 1, 0, 0)
+    assert desk.t("a4").sla_state == "running"
+    services.sweep_sla(now=at(4, 16, 0))
+    assert desk.t("a4").sla_state == "breached"
+    swept = selectors.attainment(person=None, period=acme_april, as_of=at(4, 16, 0))
+    assert counts(swept.totals) == counts(after.totals)
+
+
+def test_R_PLAN_4_response_time_percentiles_in_business_time(desk):
+    report = selectors.attainment(person=None, period=SPRING, by="plan", as_of=LATER)
+    premium = next(r for r in report.rows if r.plan == "premium")
+    # a1 20, a3 30, a2 60 min on 24x7; a5: Saturday → Monday 30 March 09:00–12:30 CEST = 210 min.
+    assert premium.response_sample == 4
+    assert premium.response_median_minutes == 45.0
+    assert premium.response_p90_minutes == 210.0
+    no_plan = next(r for r in report.rows if r.plan == "")
+    assert no_plan.response_sample == 0 and no_plan.response_median_minutes is None
+    # All answered tickets under SLA: 20 30 60 60 120 210 and b3 (much longer): median 60.
+    assert report.totals.response_sample == 7
+    assert report.totals.response_median_minutes == 60.0
+
+
+def test_R_PLAN_4_counts_are_aggregated_by_the_database(desk):
+    with CaptureQueriesContext(connection) as queries:
+        selectors.attainment(
+            person=None, period=SPRING, by="plan,priority,organisation,month", with_timings=False
+        )
+    sql = [q["sql"].upper() for q in queries.captured_queries]
+    # One query for the totals, one grouped query for the rows; no ticket is loaded one by one.
+    assert len(sql) == 2
+    assert any("GROUP BY" in q for q in sql)
+    assert all("COUNT(" in q for q in sql)
+
+
+def test_R_PLAN_4_customer_counts_only_their_organisation(desk):
+    mine = selectors.attainment(person=desk.acme_customer, period=SPRING, by="organisation", as_of=LATER)
+    assert [r.organisation for r in mine.rows] == ["Acme"]
+    assert counts(mine.totals) == (5, 0, 5, 3, 2, 1, 0)
+    with pytest.raises(NotVisible):
+        selectors.attainment(person=desk.acme_customer, period=SPRING, organisation=desk.borealis)
+    staff = selectors.attainment(person=desk.agent, period=SPRING, organisation=desk.borealis, as_of=LATER)
+    assert counts(staff.totals) == (5, 1, 4, 2, 1, 1, 1)
+
+
+def test_R_PLAN_4_bad_parameters_are_refused_clearly():
+    with pytest.raises(ReportError, match="ends before it starts"):
+        Period(dt.date(2026, 4, 1), dt.date(2026, 3, 1), UTC)
+    with pytest.raises(ReportError, match="three years"):
+        Period(dt.date(2020, 1, 1), dt.date(2026, 1, 1), UTC)
+    with pytest.raises(ReportError, match="Mars/Olympus"):
+        selectors.parse_zone("Mars/Olympus")
+    with pytest.raises(ReportError, match="customer"):
+        selectors.parse_dimensions("plan,customer")
+    assert selectors.parse_dimensions("month, plan") == ("plan", "month")
