@@ -1,0 +1,93 @@
+"""What the desk shows about a ticket's SLA clock, read from the ticket's cached SLA fields.
+
+The due instant is the domain's (``Ticket.sla_due_at``, kept by the services); here we only
+measure the business time left until it, with the calendar the SLA core gives for the ticket's
+contract and priority, and find the next instant the calendar opens or closes so the browser's
+countdown can stop ticking while the customer's hours are closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from guichet.tickets import sla as ticket_sla
+from guichet.tickets.models import SlaState, Ticket
+
+# How far ahead to look for the next open/close boundary. The list is re-rendered every 30 s.
+BOUNDARY_HORIZON = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class ClockView:
+    state: str  # one of SlaState, plus "warning" for a running clock past its warning instant
+    due_at: dt.datetime | None
+    remaining_seconds: int | None  # business seconds; negative when overdue
+    open_now: bool | None  # whether the ticket's calendar is open now
+    boundary: dt.datetime | None  # next instant the calendar opens or closes (None: not within horizon)
+
+    @property
+    def ticking(self) -> bool:
+        return self.remaining_seconds is not None and self.state in {"running", "warning", "breached"}
+
+
+class CalendarCache:
+    """One calendar per (contract, priority) per request: building one reads holiday data."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, str], object] = {}
+
+    def for_ticket(self, ticket: Ticket, priority: str | None = None):
+        priority = priority or ticket.priority
+        if ticket.contract_id is None:
+            return None
+        key = (ticket.contract_id, priority)
+        if key not in self._cache:
+            # The domain's own calendar (same spec the ledger stores, cached across requests).
+            self._cache[key] = ticket_sla.calendar_from_spec(
+                ticket_sla.calendar_spec(ticket.contract, priority)
+            )
+        return self._cache[key]
+
+    def business_hours(self, ticket: Ticket):
+        """The customer's own business hours: the R-PRIO-7 contact window."""
+        if ticket.contract_id is None:
+            return None
+        key = (ticket.contract_id, "business-hours")
+        if key not in self._cache:
+            self._cache[key] = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(ticket.contract))
+        return self._cache[key]
+
+
+def next_boundary(calendar, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
+    """(open now?, the next instant the calendar changes between open and closed)."""
+    for start, end in calendar.open_intervals(now, now + BOUNDARY_HORIZON):
+        if start <= now < end:
+            return True, (end if end < now + BOUNDARY_HORIZON else None)
+        if start > now:
+            return False, start
+    return False, None
+
+
+def clock_view(ticket: Ticket, calendars: CalendarCache, now: dt.datetime | None = None) -> ClockView:
+    now = now or timezone.now()
+    state = ticket.sla_state
+    if state not in {SlaState.RUNNING, SlaState.BREACHED} or ticket.sla_due_at is None:
+        return ClockView(state, ticket.sla_due_at, None, None, None)
+    calendar = calendars.for_ticket(ticket)
+    if calendar is None:
+        return ClockView(SlaState.NO_SLA, None, None, None, None)
+    due = ticket.sla_due_at
+    if due >= now:
+        remaining = int(calendar.between(now, due).total_seconds())
+    else:
+        remaining = -int(calendar.between(due, now).total_seconds())
+    open_now, boundary = next_boundary(calendar, now)
+    shown = state
+    if remaining <= 0:
+        shown = SlaState.BREACHED
+    elif ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
+        shown = "warning"
+    return ClockView(shown, due, remaining, open_now, boundary)

@@ -1,0 +1,218 @@
+"""The customer portal: the organisation's tickets, opening and following a ticket, the plan page.
+
+Every read starts from `selectors.visible_tickets(person)`: another organisation's ticket, message
+or attachment is a 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from guichet.contracts import priorities
+from guichet.contracts.models import Contract, Priority
+from guichet.tickets import selectors, services
+from guichet.tickets import sla as ticket_sla
+from guichet.tickets.models import Attachment, SlaEventKind, Ticket
+from guichet.web import forms
+from guichet.web.views.session import customer_required
+
+PAGE_SIZE = 50
+
+
+def support_phone() -> str:
+    return getattr(settings, "GUICHET_SUPPORT_PHONE", "")
+
+
+def current_contract(user) -> Contract | None:
+    return user.organisation.contract_at(timezone.now())
+
+
+def due_preview(contract: Contract | None, priority: str, now: dt.datetime) -> dict:
+    """When the first response would be due for a ticket submitted now (the domain's terms)."""
+    if contract is None:
+        return {"no_contract": True}
+    target = ticket_sla.target_for(contract, priority)
+    calendar = ticket_sla.calendar_from_spec(ticket_sla.calendar_spec(contract, priority))
+    return {
+        "priority": priority,
+        "target": target,
+        "due": calendar.add(now, target),
+        "hours": ticket_sla.hours_for(contract.plan, contract.hours, priority),
+        "open_now": calendar.is_open(now),
+        "contract_zone": contract.time_zone,
+    }
+
+
+@customer_required
+def tickets(request: HttpRequest) -> HttpResponse:
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    qs = (
+        selectors.visible_tickets(request.user)
+        .select_related("requester", "assignee")
+        .order_by("-submitted_at", "-id")
+    )
+    rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    return render(
+        request,
+        "web/portal/tickets.html",
+        {"tickets": rows[:PAGE_SIZE], "has_next": len(rows) > PAGE_SIZE, "page": page, "nav": "portal"},
+    )
+
+
+def _priority_choices():
+    return [priorities.info(p) for p in Priority.values]
+
+
+@customer_required
+def new_ticket(request: HttpRequest) -> HttpResponse:
+    contract = current_contract(request.user)
+    form = forms.NewTicketForm(
+        request.POST or None, request.FILES or None, initial={"contact_phone": request.user.phone}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.open_ticket(
+                actor=request.user,
+                subject=data["subject"],
+                body=data["body"],
+                priority=data["priority"],
+                channel="portal",
+                impact_confirmed=data["impact_confirmed"],
+                contact_phone=data["contact_phone"],
+                attachments=data["attachments"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Ticket #%(id)s opened.") % {"id": ticket.pk})
+            return redirect("portal_ticket", pk=ticket.pk)
+    priority = form["priority"].value() or ""
+    context = {
+        "form": form,
+        "choices": _priority_choices(),
+        "confirmation_text": priorities.CONFIRMATION_TEXT,
+        "contract": contract,
+        "preview": due_preview(contract, priority, timezone.now()) if priority in Priority.values else None,
+        "support_phone": support_phone(),
+        "nav": "new",
+    }
+    return render(request, "web/portal/new.html", context, status=400 if request.method == "POST" else 200)
+
+
+@customer_required
+def due_fragment(request: HttpRequest) -> HttpResponse:
+    """HTMX: the due time for the chosen priority, refreshed whenever the choice changes."""
+    priority = request.GET.get("priority", "")
+    preview = None
+    if priority in Priority.values:
+        preview = due_preview(current_contract(request.user), priority, timezone.now())
+    return render(request, "web/portal/_due_preview.html", {"preview": preview})
+
+
+def _visible_ticket(request: HttpRequest, pk: int) -> Ticket:
+    qs = selectors.visible_tickets(request.user).select_related("organisation", "contract", "requester")
+    return get_object_or_404(qs, pk=pk)
+
+
+def _portal_context(request: HttpRequest, ticket: Ticket, reply_form=None) -> dict:
+    now = timezone.now()
+    return {
+        "ticket": ticket,
+        "conversation": selectors.visible_messages(request.user, ticket)
+        .select_related("author")
+        .prefetch_related("attachments"),
+        "priority_changes": selectors.visible_sla_events(request.user, ticket).filter(
+            kind__in=[SlaEventKind.DOWNGRADED, SlaEventKind.RAISED]
+        ),
+        "reply_form": reply_form or forms.PortalReplyForm(),
+        "contract_zone": ticket.contract.time_zone if ticket.contract_id else None,
+        "now": now,
+        "nav": "portal",
+    }
+
+
+@customer_required
+def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _visible_ticket(request, pk)
+    return render(request, "web/portal/ticket.html", _portal_context(request, ticket))
+
+
+@customer_required
+@require_POST
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _visible_ticket(request, pk)
+    form = forms.PortalReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_reply(
+                actor=request.user,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                channel="portal",
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Reply sent."))
+            return redirect("portal_ticket", pk=ticket.pk)
+    return render(request, "web/portal/ticket.html", _portal_context(request, ticket, form), status=400)
+
+
+@customer_required
+def plan(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    contract = current_contract(request.user)
+    context = {"contract": contract, "nav": "plan", "support_phone": support_phone()}
+    if contract is not None:
+        hours_calendar = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(contract))
+        today = now.astimezone(contract.zone).date()
+        until = today + dt.timedelta(days=365)
+        holidays = hours_calendar.holidays.between(today, until) if not hours_calendar.holidays.empty else {}
+        # Holiday changes from the contract: extra closed days are in the calendar already.
+        context |= {
+            "targets": [
+                {
+                    "info": priorities.info(p),
+                    "target": ticket_sla.target_for(contract, p),
+                    "hours": ticket_sla.hours_for(contract.plan, contract.hours, p),
+                }
+                for p in Priority.values
+            ],
+            "holidays": sorted(holidays.items()),
+            "worked_holidays": [
+                o for o in contract.holiday_overrides.all() if not o.closed and o.date >= today
+            ],
+            "open_now": hours_calendar.is_open(now),
+            "local_now": now,
+        }
+    return render(request, "web/portal/plan.html", context)
+
+
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """Download an attachment (agents and customers): only through a ticket the person may see."""
+    try:
+        item = selectors.get_attachment(request.user, pk)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename)
+    # Never rendered by the browser, whatever it contains.
+    response["Content-Type"] = "application/octet-stream"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

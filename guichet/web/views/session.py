@@ -1,0 +1,49 @@
+"""Session views shared by the agent desk and the customer portal, and the access decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Agents go to their queue, vendor administrators too (the admin screens are one click away)."""
+    user = request.user
+    if user.is_agent or user.is_superuser:
+        return redirect("desk_queue")
+    return redirect("portal_tickets")
+
+
+def _role_required(test: Callable) -> Callable:
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            # 404 rather than 403: a page outside one's role does not exist for them (no leak of URLs).
+            if not test(request.user):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+agent_required = _role_required(lambda user: user.is_agent)
+customer_required = _role_required(lambda user: user.is_customer)
+vendor_admin_required = _role_required(lambda user: user.is_vendor_admin)
