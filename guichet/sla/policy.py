@@ -77,7 +77,7 @@ class Priority(enum.StrEnum):
 class HoursOption(enum.StrEnum):
     """The contract's support-hours option: the plan's default or the 24x5 option."""
 
-    PLAN_DEFAULT = "plan-default"
+    PLAN_DEFAULT = "default"
     H24X5 = "24x5"
 
 
