@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from guichet.api.api import api
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("reports/", include("guichet.reports.urls")),
     path("", include("guichet.web.urls")),
 ]

@@ -1,0 +1,49 @@
+"""The pre-submission preview, as a thin call to the same terms a new ticket gets.
+
+It reads the contract in force and asks the ticket/SLA glue (`guichet.tickets.sla.terms_data`) for
+each priority's target and calendar, then adds the target on that calendar: no SLA arithmetic here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from guichet.contracts.models import Organisation, Priority
+from guichet.contracts.priorities import PRIORITIES
+from guichet.tickets import sla as ticket_sla
+
+
+def calendar_summary(spec: dict) -> str:
+    holidays = spec["country"] + (f"-{spec['subdivision']}" if spec.get("subdivision") else "")
+    return f"{spec['hours']} {spec['region']}, {spec['timezone']}, holidays {holidays}"
+
+
+def preview_for(org: Organisation, at: dt.datetime) -> dict:
+    contract = org.contract_at(at)
+    out: dict = {
+        "organisation_id": org.pk,
+        "contract_id": contract.pk if contract else None,
+        "plan": contract.plan if contract else None,
+        "time_zone": contract.time_zone if contract else None,
+        "at": at,
+        "priorities": [],
+    }
+    if contract is None:
+        return out
+    zone = contract.zone
+    for priority in Priority.values:
+        terms = ticket_sla.terms_data(contract, priority)
+        target = dt.timedelta(seconds=terms["target_seconds"])
+        calendar = ticket_sla.calendar_from_spec(terms["calendar"])
+        due = calendar.add(at, target)
+        out["priorities"].append(
+            {
+                "priority": priority,
+                "label": str(PRIORITIES[priority].label),
+                "target_minutes": int(target.total_seconds() // 60),
+                "due": due.astimezone(zone),
+                "due_utc": due.astimezone(dt.UTC),
+                "calendar": calendar_summary(terms["calendar"]),
+            }
+        )
+    return out

@@ -1,0 +1,124 @@
+"""Two customer organisations (A on Basic in Paris, B on Premium in Montréal), their contacts, staff,
+real API tokens and tickets opened through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from guichet.accounts.models import ApiToken, Person, Role
+from guichet.contracts.models import Contract, Organisation, Plan, Region
+from guichet.tickets import services
+from guichet.tickets.models import Channel, Ticket
+
+UTC = dt.UTC
+# A Tuesday morning in Paris and in Montréal business hours.
+SUBMITTED = dt.datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+
+
+class Api:
+    """The Django test client speaking JSON with one bearer token."""
+
+    def __init__(self, token: str | None, language: str | None = None) -> None:
+        self.client = Client()
+        self.headers: dict[str, str] = {}
+        if token is not None:
+            self.headers["Authorization"] = f"Bearer {token}"
+        if language:
+            self.headers["Accept-Language"] = language
+
+    def get(self, path: str, **params):
+        return self.client.get("/api/v1" + path, params, headers=self.headers)
+
+    def post(self, path: str, body=None, raw: str | None = None):
+        import json
+
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        return self.client.post("/api/v1" + path, data, content_type="application/json", headers=self.headers)
+
+
+@dataclass
+class World:
+    org_a: Organisation
+    org_b: Organisation
+    contract_a: Contract
+    contract_b: Contract
+    alice: Person  # customer of A
+    anna: Person  # customer of A
+    bob: Person  # customer of B
+    agent: Person
+    admin: Person
+    tokens: dict[str, str]
+    ticket_a: Ticket
+    ticket_b: Ticket
+
+    def api(self, who: str, language: str | None = None) -> Api:
+        return Api(self.tokens[who], language)
+
+
+def make_person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
+    # No password: the API uses tokens, and hashing one costs about a second per person.
+    return Person.objects.create_user(
+        username=username,
+        password=None,
+        email=f"{username}@example.test",
+        first_name=username.capitalize(),
+        role=role,
+        organisation=org,
+        **extra,
+    )
+
+
+def open_ticket(
+    requester: Person, subject: str = "It broke", priority: str = "P3", *, by: Person, **kw
+) -> Ticket:
+    """Opened by staff on the requester's behalf at a fixed past instant (customers cannot backdate)."""
+    return services.open_ticket(
+        actor=by,
+        requester=requester,
+        subject=subject,
+        body="Details of the problem.",
+        priority=priority,
+        channel=kw.pop("channel", Channel.API),
+        submitted_at=kw.pop("submitted_at", SUBMITTED),
+        **kw,
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    org_a = Organisation.objects.create(name="Acme", email_domain="acme.test")
+    org_b = Organisation.objects.create(name="Beta", email_domain="beta.test")
+    contract_a = Contract.objects.create(
+        organisation=org_a,
+        reference="Q-A-1",
+        plan=Plan.BASIC,
+        region=Region.WORLDWIDE,
+        time_zone="Europe/Paris",
+        holiday_country="FR",
+        valid_from=dt.date(2026, 1, 1),
+    )
+    contract_b = Contract.objects.create(
+        organisation=org_b,
+        reference="Q-B-1",
+        plan=Plan.PREMIUM,
+        region=Region.NORTH_AMERICA,
+        time_zone="America/Toronto",
+        holiday_country="CA",
+        holiday_subdivision="ON",
+        valid_from=dt.date(2026, 1, 1),
+    )
+    alice = make_person("alice", Role.CUSTOMER, org_a, time_zone="Europe/Paris")
+    anna = make_person("anna", Role.CUSTOMER, org_a, language="fr")
+    bob = make_person("bob", Role.CUSTOMER, org_b, time_zone="America/Toronto")
+    agent = make_person("agent", Role.AGENT)
+    admin = make_person("admin", Role.ADMIN)
+    tokens = {p.username: ApiToken.issue(p, "test")[1] for p in (alice, anna, bob, agent, admin)}
+    ticket_a = open_ticket(alice, "Acme cannot log in", by=agent)
+    ticket_b = open_ticket(bob, "Beta secret outage", priority="P2", impact_confirmed=True, by=agent)
+    return World(
+        org_a, org_b, contract_a, contract_b, alice, anna, bob, agent, admin, tokens, ticket_a, ticket_b
+    )
