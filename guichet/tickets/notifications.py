@@ -36,7 +36,10 @@ def send_message_notification(message_id: int) -> bool:
                 _("Reply from the portal or by answering this e-mail."),
             ]
         )
-        send_mail(_ticket_subject(message.ticket), body, settings.DEFAULT_FROM_EMAIL, [requester.email])
+        # Through the mail channel: its Message-ID is recorded so the customer's answer threads back.
+        from guichet.mail.outbound import notify_ticket_message
+
+        notify_ticket_message(message, to=requester.email, subject=_ticket_subject(message.ticket), body=body)
     return True
 
 

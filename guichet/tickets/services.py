@@ -681,13 +681,13 @@ def change_status(
     return _copy_back(ticket, locked)
 
 
-def assign(*, actor: Person, ticket: Ticket, assignee: Person | None) -> Ticket:
+def assign(*, actor: Person, ticket: Ticket, assignee: Person | None, at: dt.datetime | None = None) -> Ticket:
     _require_staff(actor)
     if assignee is not None and (not assignee.is_agent or not assignee.is_active):
         raise ServiceError(_("Tickets can only be assigned to active support staff."), code="assignee")
     with transaction.atomic():
         locked = _lock(ticket)
-        when = _now()
+        when = _effective_at(actor, locked, at)
         old = locked.assignee_id
         locked.assignee = assignee
         _audit(
@@ -795,6 +795,13 @@ def downgrade_priority(
                 )
                 % {"n": needed},
                 code="no_attempts",
+            )
+        # A downgrade never erases a missed target: record it first if the sweep has not yet.
+        state = _replay(locked)
+        overdue = state.due_at is not None and state.due_at <= when
+        if state.has_sla and not state.complete and state.breached_at is None and overdue:
+            _append(
+                locked, SlaEventKind.BREACHED, at=state.due_at, dedup_key="breached", data={"by": "downgrade"}
             )
         data: dict[str, Any] = {
             "priority": str(new),

@@ -23,6 +23,8 @@ def _immediate_tasks(settings):
     settings.GUICHET_SLA_WARN_PERCENT = 75
     settings.GUICHET_SLA_WARN_BEFORE_MINUTES = 30
     settings.GUICHET_DOWNGRADE_MIN_ATTEMPTS = 1
+    # Password hashing is deliberately slow; these tests create many people.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_org(
