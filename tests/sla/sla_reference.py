@@ -37,7 +37,9 @@ class RefCalendar:
         if self.country is None:
             return False
         if d.year not in self._hol:
-            self._hol[d.year] = set(holidays_pkg.country_holidays(self.country, subdiv=self.subdivision, years=d.year))
+            self._hol[d.year] = set(
+                holidays_pkg.country_holidays(self.country, subdiv=self.subdivision, years=d.year)
+            )
         return d in self._hol[d.year]
 
     def open_at(self, u: int) -> bool:

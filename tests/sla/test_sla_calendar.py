@@ -86,7 +86,9 @@ def test_dst_on_weekday_counts_real_time() -> None:
     jer = ZoneInfo("Asia/Jerusalem")
     cal = calendar_for("24x5", "worldwide", "Asia/Jerusalem", "IL")
     # Friday 2026-03-27 02:00 -> 03:00: the skipped hour counts nothing.
-    assert datetime(2026, 3, 27, 6, tzinfo=jer).utcoffset() != datetime(2026, 3, 27, 0, tzinfo=jer).utcoffset()
+    assert (
+        datetime(2026, 3, 27, 6, tzinfo=jer).utcoffset() != datetime(2026, 3, 27, 0, tzinfo=jer).utcoffset()
+    )
     assert cal.between(datetime(2026, 3, 27, 0, tzinfo=jer), datetime(2026, 3, 27, 6, tzinfo=jer)) == 5 * H
     cairo = ZoneInfo("Africa/Cairo")
     cal = calendar_for("24x5", "worldwide", "Africa/Cairo", "EG")
@@ -202,7 +204,9 @@ def test_subdivision_aliases_and_case() -> None:
 def test_calendars_are_cached(ww: Calendar) -> None:
     assert calendar_for("8x5", "worldwide", "Europe/Paris", "FR") is ww
     w = Window.daily(range(5), time(9), time(17))
-    assert Calendar("Europe/Paris", w, [date(2026, 1, 2)]) is Calendar("Europe/Paris", list(w), [date(2026, 1, 2)])
+    assert Calendar("Europe/Paris", w, [date(2026, 1, 2)]) is Calendar(
+        "Europe/Paris", list(w), [date(2026, 1, 2)]
+    )
 
 
 def test_extra_and_removed_holidays() -> None:

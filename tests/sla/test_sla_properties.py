@@ -147,7 +147,9 @@ def test_batch_forms_equal_add(case: tuple[Calendar, RefCalendar, datetime], min
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.sampled_from(sorted(z for z in ZONES if ZONES[z][0])), st.sampled_from(["worldwide", "north-america"]))
+@given(
+    st.sampled_from(sorted(z for z in ZONES if ZONES[z][0])), st.sampled_from(["worldwide", "north-america"])
+)
 def test_year_long_between_with_holidays(zone: str, region: str) -> None:
     """Months and years of holidays at once: sample every 15 min (all 8x5 boundaries are multiples)."""
     country, sub = ZONES[zone]
