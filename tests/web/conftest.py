@@ -11,6 +11,8 @@ def _inline_work(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.GUICHET_DOWNGRADE_MIN_ATTEMPTS = 1
+    # Hashing is not under test here; the default hasher costs a second per World.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
