@@ -88,6 +88,8 @@ def _validation_details(errors: list[dict]) -> list[dict]:
     details = []
     for err in errors:
         loc = [part for part in err.get("loc", ()) if isinstance(part, str | int)]
+        if loc[:2] == ["body", "payload"]:
+            del loc[1]  # ninja adds the view's argument name; clients only know the body's fields
         details.append({"loc": loc, "message": str(err.get("msg", "")), "type": str(err.get("type", ""))})
     return details
 
