@@ -102,7 +102,11 @@ def _effective_at(actor: Person, ticket: Ticket | None, at: dt.datetime | None) 
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("contract", "organisation").get(pk=ticket.pk)
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("contract", "organisation")
+        .get(pk=ticket.pk)
+    )
 
 
 def _copy_back(target: Ticket, source: Ticket) -> Ticket:
@@ -681,7 +685,9 @@ def change_status(
     return _copy_back(ticket, locked)
 
 
-def assign(*, actor: Person, ticket: Ticket, assignee: Person | None, at: dt.datetime | None = None) -> Ticket:
+def assign(
+    *, actor: Person, ticket: Ticket, assignee: Person | None, at: dt.datetime | None = None
+) -> Ticket:
     _require_staff(actor)
     if assignee is not None and (not assignee.is_agent or not assignee.is_active):
         raise ServiceError(_("Tickets can only be assigned to active support staff."), code="assignee")
@@ -871,7 +877,7 @@ def _sweep_one(pk: int, now: dt.datetime) -> dict[str, int]:
     done = {"warned": 0, "breached": 0, "skipped": 0}
     with transaction.atomic():
         ticket = (
-            Ticket.objects.select_for_update(skip_locked=True)
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=pk, next_sla_event_at__lte=now)
             .select_related("contract")
             .first()
