@@ -75,7 +75,8 @@ class Child:
         return cls([sys.executable, "-m", "guichet", *args], env, log)
 
     def output(self) -> str:
-        self._log_file.flush()
+        if not self._log_file.closed:
+            self._log_file.flush()
         return self.log.read_text()
 
     def alive(self) -> bool:
