@@ -98,7 +98,9 @@ def test_saved_views_of_others_are_private_unless_shared(client, world):
     from guichet.web.models import SavedView
 
     private = SavedView.objects.create(owner=world.lead, name="Lead's", filters={"priority": "P1"})
-    shared = SavedView.objects.create(owner=world.lead, name="Team P2", filters={"priority": "P2"}, shared=True)
+    shared = SavedView.objects.create(
+        owner=world.lead, name="Team P2", filters={"priority": "P2"}, shared=True
+    )
     client.force_login(world.agent)
     assert client.get(reverse("desk_queue") + f"?view={private.pk}").status_code == 404
     assert client.get(reverse("desk_queue") + f"?view={shared.pk}").status_code == 200

@@ -156,8 +156,16 @@ def calendar_preview(request: HttpRequest, pk: int) -> HttpResponse:
             if not calendar.holidays.empty
             else {}
         )
+        # Wall-clock labels in the contract's zone ("24:00" for an interval that runs to midnight).
         days = [
-            {"date": day, "intervals": intervals, "holiday": holidays.get(day)}
+            {
+                "date": day,
+                "intervals": [
+                    (a.strftime("%H:%M"), "24:00" if b.date() > day else b.strftime("%H:%M"))
+                    for a, b in intervals
+                ],
+                "holiday": holidays.get(day),
+            }
             for day, intervals in by_day.items()
         ]
     context = {

@@ -1,0 +1,95 @@
+"""Administration screens: organisations, contracts with target overrides, holidays, people, calendar."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from guichet.accounts.models import Person
+from guichet.contracts.models import Contract, HolidayOverride, Organisation
+
+
+def contract_data(**changes) -> dict:
+    data = {
+        "reference": "Q-2026-1",
+        "plan": "premium",
+        "hours": "default",
+        "region": "worldwide",
+        "time_zone": "Europe/Paris",
+        "holiday_country": "fr",
+        "holiday_subdivision": "",
+        "valid_from": "2026-01-01",
+        "valid_until": "",
+        "target_P1": "20",
+    }
+    return data | changes
+
+
+def test_create_organisation_and_contract_with_a_target_override(client, world):
+    client.force_login(world.admin)
+    response = client.post(reverse("manage_organisation_new"), {"name": "New Co", "email_domain": "new.test"})
+    org = Organisation.objects.get(name="New Co")
+    assert response.url == reverse("manage_organisation", args=[org.pk])
+    response = client.post(reverse("manage_contract_new", args=[org.pk]), contract_data())
+    contract = Contract.objects.get(organisation=org)
+    assert response.url == reverse("manage_contract", args=[contract.pk])
+    assert contract.target_overrides == {"P1": 20} and contract.holiday_country == "FR"
+    page = client.get(response.url).content.decode()
+    assert "20 min" in page and "override" in page
+
+
+def test_bad_contract_is_refused_and_nothing_saved(client, world):
+    client.force_login(world.admin)
+    org = Organisation.objects.create(name="Bad Co")
+    response = client.post(
+        reverse("manage_contract_new", args=[org.pk]), contract_data(time_zone="Mars/Olympus")
+    )
+    assert response.status_code == 400 and not Contract.objects.filter(organisation=org).exists()
+    response = client.post(
+        reverse("manage_contract_new", args=[org.pk]), contract_data(valid_until="2025-01-01")
+    )
+    assert response.status_code == 400 and not Contract.objects.filter(organisation=org).exists()
+
+
+def test_holiday_override_and_calendar_preview(client, world):
+    client.force_login(world.admin)
+    contract = world.basic.contracts.get()
+    client.post(
+        reverse("manage_holiday_add", args=[contract.pk]),
+        {"date": "2026-11-24", "name": "Company day", "closed": "on"},
+    )
+    assert HolidayOverride.objects.filter(contract=contract, name="Company day").exists()
+    html = client.get(
+        reverse("manage_calendar", args=[contract.pk]) + "?week=2026-11-25&priority=P1"
+    ).content.decode()
+    # Basic P1 runs 8x5 worldwide: 09:00–17:00 on Monday, the override closes Tuesday.
+    assert html.count("09:00–17:00") == 4
+    assert "Company day" in html
+    premium = world.premium.contracts.get()
+    html = client.get(
+        reverse("manage_calendar", args=[premium.pk]) + "?week=2026-11-25&priority=P1"
+    ).content.decode()
+    assert html.count("00:00–24:00") == 7  # Premium P1: 24x7
+
+
+def test_people_and_roles(client, world):
+    client.force_login(world.admin)
+    data = {
+        "username": "newagent",
+        "first_name": "N",
+        "last_name": "A",
+        "email": "n@example.test",
+        "role": "agent",
+        "organisation": "",
+        "language": "fr",
+        "time_zone": "Europe/Paris",
+        "phone": "",
+        "is_active": "on",
+        "password": "a long enough password 123",
+    }
+    assert client.post(reverse("manage_person_new"), data).status_code == 302
+    person = Person.objects.get(username="newagent")
+    assert person.role == "agent" and person.check_password("a long enough password 123")
+    # A customer without an organisation is refused by the model's constraint.
+    bad = data | {"username": "lost", "role": "customer"}
+    assert client.post(reverse("manage_person_new"), bad).status_code == 400
+    assert not Person.objects.filter(username="lost").exists()

@@ -1,0 +1,87 @@
+"""The customer portal: opening a ticket with the priority definitions and the due preview."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from guichet.contracts import priorities
+from guichet.tickets.models import Ticket
+from tests.web.factories import open_ticket
+
+
+def test_new_ticket_page_shows_every_priority_definition_and_example(client, world):
+    client.force_login(world.customer)
+    html = client.get(reverse("portal_new")).content.decode()
+    for code in ("P1", "P2", "P3", "P4"):
+        info = priorities.info(code)
+        assert str(info.definition) in html and str(info.example) in html
+    assert str(priorities.CONFIRMATION_TEXT) in html
+    assert 'hx-get="/portal/new/due/"' in html
+
+
+def test_due_preview_fragment_for_each_priority(client, world):
+    client.force_login(world.customer)
+    p1 = client.get(reverse("portal_due") + "?priority=P1").content.decode()
+    assert "first response for a P1 ticket is due by" in p1 and "30 min" in p1
+    p2 = client.get(reverse("portal_due") + "?priority=P2").content.decode()
+    assert "1 h 00 min" in p2
+    assert "Choose a priority" in client.get(reverse("portal_due") + "?priority=P9").content.decode()
+
+
+def test_opening_a_p1_needs_confirmation_then_shows_its_due_time(client, world):
+    client.force_login(world.customer)
+    data = {
+        "subject": "Everything is down",
+        "body": "No one can log in.",
+        "priority": "P1",
+        "contact_phone": "",
+    }
+    world.customer.phone = ""
+    world.customer.save()
+    refused = client.post(reverse("portal_new"), data)
+    assert refused.status_code == 400 and not Ticket.objects.exists()
+    assert "Everything is down" in refused.content.decode()  # nothing typed is lost
+    data |= {"impact_confirmed": "on", "contact_phone": "+33 6 12 34 56 78"}
+    response = client.post(reverse("portal_new"), data)
+    ticket = Ticket.objects.get()
+    assert response.url == reverse("portal_ticket", args=[ticket.pk])
+    page = client.get(response.url).content.decode()
+    assert "Committed first response" in page and "within 30 min" in page
+    assert ticket.priority == "P1" and ticket.channel == "portal"
+
+
+def test_phone_channel_only_for_premium(client, world):
+    client.force_login(world.customer)
+    assert 'id="phone-channel"' in client.get(reverse("portal_new")).content.decode()
+    assert 'id="phone-channel"' in client.get(reverse("portal_plan")).content.decode()
+    client.force_login(world.basic_customer)
+    assert 'id="phone-channel"' not in client.get(reverse("portal_new")).content.decode()
+    plan = client.get(reverse("portal_plan")).content.decode()
+    assert 'id="phone-channel"' not in plan and "telephone" not in plan.lower()
+
+
+def test_plan_page_lists_targets_hours_and_named_holidays(client, world):
+    client.force_login(world.basic_customer)
+    html = client.get(reverse("portal_plan")).content.decode()
+    assert "Basic" in html and "Europe/Paris" in html
+    assert "2 h 00 min" in html  # Basic P1 target
+    assert "12 h 00 min" in html  # Basic P2 target
+    assert "Christmas" in html or "Noël" in html  # a named French public holiday within a year
+
+
+def test_portal_in_french(client, world):
+    world.customer.language = "fr"
+    world.customer.save()
+    client.force_login(world.customer)
+    html = client.get(reverse("portal_tickets")).content.decode()
+    assert '<html lang="fr">' in html
+
+
+def test_customer_reply_and_list(client, world):
+    ticket = open_ticket(world.customer, "P3", subject="Export question")
+    client.force_login(world.customer)
+    assert "Export question" in client.get(reverse("portal_tickets")).content.decode()
+    response = client.post(reverse("portal_reply", args=[ticket.pk]), {"body": "Any news?"})
+    assert response.status_code == 302
+    assert "Any news?" in client.get(reverse("portal_ticket", args=[ticket.pk])).content.decode()
+    assert client.post(reverse("portal_reply", args=[ticket.pk]), {"body": " "}).status_code == 400

@@ -1,0 +1,138 @@
+"""The agent's ticket page: actions go through the services; refusals are shown and change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.urls import reverse
+
+from guichet.tickets.models import SlaState
+from guichet.web.views.desk import delivery_hint
+from tests.web.factories import open_ticket
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def test_reply_is_the_first_response_and_the_clock_shows_met(client, world):
+    ticket = open_ticket(world.customer, "P1")
+    client.force_login(world.agent)
+    page = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()
+    assert "Why is this due then?" in page and "SLA history" in page
+    response = client.post(reverse("desk_reply", args=[ticket.pk]), {"body": "We are on it."})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.FULFILLED
+    page = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()
+    assert "We are on it." in page and "First response given" in page
+
+
+def test_empty_reply_is_refused_with_a_message(client, world):
+    ticket = open_ticket(world.customer, "P1")
+    client.force_login(world.agent)
+    response = client.post(reverse("desk_reply", args=[ticket.pk]), {"body": ""})
+    assert response.status_code == 400
+    assert 'id="reply-body"' in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.sla_state == SlaState.RUNNING
+
+
+def test_downgrade_needs_a_contact_attempt_then_works_with_a_reason(client, world):
+    ticket = open_ticket(world.customer, "P1")
+    client.force_login(world.agent)
+    url = reverse("desk_downgrade", args=[ticket.pk])
+    refused = client.post(url, {"reason": "Customer unreachable"})
+    assert refused.status_code == 400
+    assert "attempt" in refused.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.priority == "P1"
+    client.post(reverse("desk_contact", args=[ticket.pk]), {"channel": "phone", "note": "No answer"})
+    assert ticket.contact_attempts.count() == 1
+    assert client.post(url, {"reason": ""}).status_code == 400  # the reason is required
+    response = client.post(url, {"reason": "Customer unreachable"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.priority == "P2"
+    # The customer sees the downgrade and its reason (R-PRIO-6).
+    client.force_login(world.customer)
+    page = client.get(reverse("portal_ticket", args=[ticket.pk])).content.decode()
+    assert "Customer unreachable" in page
+
+
+def test_status_assign_raise_and_note(client, world):
+    ticket = open_ticket(world.customer, "P3")
+    client.force_login(world.agent)
+    assert client.post(reverse("desk_status", args=[ticket.pk]), {"status": "open"}).status_code == 302
+    assert (
+        client.post(reverse("desk_assign", args=[ticket.pk]), {"assignee": world.lead.pk}).status_code == 302
+    )
+    response = client.post(
+        reverse("desk_raise", args=[ticket.pk]),
+        {"priority": "P2", "reason": "Spreading", "impact_confirmed": "on"},
+    )
+    assert response.status_code == 302
+    assert client.post(reverse("desk_note", args=[ticket.pk]), {"body": "Looked at logs"}).status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee, ticket.priority) == ("open", world.lead, "P2")
+    assert ticket.messages.filter(kind="note", body="Looked at logs").exists()
+
+
+def test_phone_calls_are_for_premium_only(client, world):
+    premium = open_ticket(world.customer, "P2")
+    basic = open_ticket(world.basic_customer, "P2")
+    client.force_login(world.agent)
+    assert "Log a phone call" in client.get(reverse("desk_ticket", args=[premium.pk])).content.decode()
+    assert "Log a phone call" not in client.get(reverse("desk_ticket", args=[basic.pk])).content.decode()
+    call = {"caller": "Paul", "phone_number": "+33 1 23 45 67 89", "duration_minutes": 5, "summary": "Fixed"}
+    assert client.post(reverse("desk_call", args=[premium.pk]), call).status_code == 302
+    premium.refresh_from_db()
+    assert premium.sla_state == SlaState.FULFILLED  # the call was the first response
+    refused = client.post(reverse("desk_call", args=[basic.pk]), call)
+    assert refused.status_code == 400
+    assert not basic.messages.filter(kind="call").exists()
+
+
+def test_reply_outside_business_hours_on_p3_is_held_and_shown_so(client, world):
+    # Saturday 21 November 2026, 10:00 in Paris: outside the customer's business hours.
+    saturday = dt.datetime(2026, 11, 21, 10, 0, tzinfo=PARIS)
+    from guichet.tickets import services
+
+    ticket = services.open_ticket(
+        actor=world.agent,
+        requester=world.customer,
+        subject="Question",
+        body="How do I export?",
+        priority="P3",
+        channel="email",
+        submitted_at=saturday,
+    )
+    hint = delivery_hint(ticket, saturday + dt.timedelta(hours=1))
+    assert hint == {"now": False, "at": dt.datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)}
+    assert delivery_hint(ticket, dt.datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)) == {"now": True}
+    message = services.add_reply(
+        actor=world.agent, ticket=ticket, body="Here is how.", at=saturday + dt.timedelta(hours=1)
+    )
+    assert message.is_held
+    client.force_login(world.agent)
+    page = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()
+    assert "Held: delivered to the customer at" in page
+    client.force_login(world.customer)
+    assert "Here is how." not in client.get(reverse("portal_ticket", args=[ticket.pk])).content.decode()
+    services.deliver_held_messages()
+    assert "Here is how." in client.get(reverse("portal_ticket", args=[ticket.pk])).content.decode()
+    client.force_login(world.agent)
+    page = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()
+    assert "held outside business hours" in page
+
+
+def test_p1_has_no_delivery_hint(world):
+    ticket = open_ticket(world.customer, "P1")
+    assert delivery_hint(ticket, dt.datetime(2026, 11, 21, 10, 0, tzinfo=PARIS)) is None
+
+
+def test_sla_panel_fragment_polls(client, world):
+    ticket = open_ticket(world.customer, "P1")
+    client.force_login(world.agent)
+    html = client.get(reverse("desk_sla_panel", args=[ticket.pk])).content.decode()
+    assert html.lstrip().startswith('<section id="sla-panel"')
+    assert "data-remaining=" in html and "SLA applied" in html
