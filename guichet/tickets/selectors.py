@@ -7,7 +7,7 @@ an inactive or unknown person sees nothing. Views, the API, exports and search a
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 
 from guichet.accounts.models import Person
 from guichet.tickets.models import (
@@ -116,10 +116,10 @@ def search_messages(person: Person | None, query: str) -> QuerySet[Message]:
 
 
 def queue(person: Person | None, *, include_closed: bool = False) -> QuerySet[Ticket]:
-    """Tickets by time left: running clocks first (earliest due), then paused and no-SLA ones."""
+    """Tickets by time left: clocks waiting for a first response first (earliest due), then paused,
+    answered and no-SLA ones by submission."""
     tickets = visible_tickets(person)
     if not include_closed:
         tickets = tickets.filter(status__in=OPEN_STATUSES)
-    from django.db.models import F
-
-    return tickets.order_by(F("sla_due_at").asc(nulls_last=True), "submitted_at", "id")
+    waiting_for_response = Case(When(first_response_at__isnull=True, then=F("sla_due_at")), default=None)
+    return tickets.order_by(waiting_for_response.asc(nulls_last=True), "submitted_at", "id")
