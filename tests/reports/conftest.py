@@ -59,13 +59,16 @@ def _quiet_tasks(settings):
 
 
 def _person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
-    return Person.objects.create_user(
-        username=username, password="pw-" + username, role=role, organisation=org, **extra
-    )
+    # No password: tests sign in with force_login, and hashing one costs a second per fixture.
+    return Person.objects.create_user(username=username, password=None, role=role, organisation=org, **extra)
 
 
 @pytest.fixture
 def desk(db) -> Desk:
+    return build_desk()
+
+
+def build_desk() -> Desk:
     acme = Organisation.objects.create(name="Acme")
     Contract.objects.create(
         organisation=acme,
