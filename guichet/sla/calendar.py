@@ -404,8 +404,8 @@ class Calendar:
         out: list[tuple[int, int]] = []
         segs = _offset_segments(self.tz.key, year)
         for a, b in local:
-            if b - 93_600 > ye or a + 93_600 < ys:
-                continue
+            if a - 93_600 >= ye or b + 93_600 <= ys:
+                continue  # entirely outside the UTC year whatever the offset (< 26 h)
             for ss, se, o in segs:
                 lo, hi = max(a - o, ss), min(b - o, se)
                 if lo < hi:
@@ -443,7 +443,8 @@ class Calendar:
 
     def _grow(self, st: _State) -> _State:
         # Double the span forward: total work stays linear in the years really needed.
-        return self._state_for(st.y0, st.y1 + max(2, st.y1 - st.y0 + 1))
+        y1 = min(st.y1 + max(2, st.y1 - st.y0 + 1), st.y0 + MAX_SPAN_YEARS)
+        return self._state_for(st.y0, max(y1, st.y1 + 1))
 
     # ----------------------------------------------------------------- queries
 
@@ -469,11 +470,10 @@ class Calendar:
         if st is None or not st.lo <= u < st.hi:
             st = self._cover(u)
         while True:
-            b = st.b
+            # Inside an open interval F(u) = u - r[k] (r = B - C); in a gap F is C[k].
+            i = bisect_right(st.b, u)
+            target = (u - st.r[i - 1] if i & 1 else st.c[i - 1]) + delta
             c = st.c
-            i = bisect_right(b, u)
-            k = i - 1
-            target = (c[k] + (u - b[k]) if i & 1 else c[k]) + delta
             j = bisect_left(c, target)
             if j < len(c):
                 r = st.r[j] + target
@@ -494,13 +494,10 @@ class Calendar:
         if st is None or not (st.lo <= ua < st.hi and st.lo <= ub < st.hi):
             st = self._cover(ua, ub)
         b = st.b
-        c = st.c
         i = bisect_right(b, ua)
-        k = i - 1
-        fa = c[k] + (ua - b[k]) if i & 1 else c[k]
+        fa = ua - st.r[i - 1] if i & 1 else st.c[i - 1]
         i = bisect_right(b, ub)
-        k = i - 1
-        return (c[k] + (ub - b[k]) if i & 1 else c[k]) - fa
+        return (ub - st.r[i - 1] if i & 1 else st.c[i - 1]) - fa
 
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` is inside business hours (windows are half-open)."""

@@ -7,14 +7,15 @@ usual ones; holidays come from each zone's country over several years.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sla_reference import RefCalendar, transitions
 
-from guichet.sla import Calendar, HolidaySource, Window, calendar_for
+from guichet.sla import Calendar, HolidaySource, InvalidTargetError, Window, calendar_for
 
 ZONES = {
     "Europe/Paris": ("FR", None),
@@ -29,7 +30,9 @@ ZONES = {
     "UTC": (None, None),
 }
 YEARS = range(2024, 2029)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SLA_HYPOTHESIS_EXAMPLES=1000 for a deeper local run; the default keeps the suite fast.
+EXAMPLES = int(os.environ.get("SLA_HYPOTHESIS_EXAMPLES", "60"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @cache
@@ -105,7 +108,8 @@ def test_add_matches_brute_force(case: tuple[Calendar, RefCalendar, datetime], m
     if expected is None:
         assert due - start > timedelta(days=limit - 1)
     else:
-        assert due == expected, (cal, start, minutes)
+        # Compare in UTC: aware datetimes in a repeated (fold=1) hour never equal other zones' ones.
+        assert due.astimezone(UTC) == expected.astimezone(UTC), (cal, start, minutes)
 
 
 @SETTINGS
@@ -125,7 +129,10 @@ def test_add_and_between_are_inverse(
     cal, _ref, start = case
     start = start + timedelta(seconds=seconds % 3600, microseconds=micro)
     delta = timedelta(seconds=seconds, microseconds=micro // 7)
-    due = cal.add(start, delta)
+    try:
+        due = cal.add(start, delta)
+    except InvalidTargetError:  # a sparse random calendar cannot hold that much in 120 years
+        assume(False)
     assert cal.between(start, due) == delta
     # The due time is the first instant reaching the target: never inside a closed span.
     assert cal.is_open(due - timedelta(microseconds=1))
@@ -141,7 +148,7 @@ def test_batch_forms_equal_add(case: tuple[Calendar, RefCalendar, datetime], min
     starts = [start + timedelta(minutes=37 * i * m) for i, m in enumerate(minutes)]
     deltas = [timedelta(minutes=m) for m in minutes]
     expected = [cal.add(s, d) for s, d in zip(starts, deltas, strict=True)]
-    assert cal.add_many(starts, deltas) == expected
+    assert [x.astimezone(UTC) for x in cal.add_many(starts, deltas)] == [x.astimezone(UTC) for x in expected]
     epoch = cal.add_many_epoch([s.timestamp() for s in starts], [d.total_seconds() for d in deltas])
     assert epoch == [e.timestamp() for e in expected]
 
