@@ -59,9 +59,7 @@ def organisation_edit(request: HttpRequest, pk: int | None = None) -> HttpRespon
         "people": organisation.contacts.order_by("username") if organisation else [],
         "nav": "manage",
     }
-    return render(
-        request, "web/manage/organisation.html", context, status=400 if request.method == "POST" else 200
-    )
+    return render(request, "web/manage/organisation.html", context)
 
 
 @vendor_admin_required
@@ -84,9 +82,7 @@ def contract_edit(
         "targets": _targets(contract) if contract.pk else [],
         "nav": "manage",
     }
-    return render(
-        request, "web/manage/contract.html", context, status=400 if request.method == "POST" else 200
-    )
+    return render(request, "web/manage/contract.html", context)
 
 
 def _targets(contract: Contract) -> list[dict]:
@@ -197,5 +193,4 @@ def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         request,
         "web/manage/person.html",
         {"form": form, "person": person, "nav": "manage"},
-        status=400 if request.method == "POST" else 200,
     )

@@ -314,7 +314,7 @@ def _act(request: HttpRequest, ticket: Ticket, form, form_key: str, action, succ
             return HttpResponseRedirect(reverse("desk_ticket", args=[ticket.pk]))
     ticket.refresh_from_db()
     context = _ticket_context(request, ticket, **{form_key: form, "active_tab": tab})
-    return render(request, "web/desk/ticket.html", context, status=400)
+    return render(request, "web/desk/ticket.html", context)
 
 
 @agent_required

@@ -110,7 +110,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
         "support_phone": support_phone(),
         "nav": "new",
     }
-    return render(request, "web/portal/new.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "web/portal/new.html", context)
 
 
 @customer_required
@@ -171,7 +171,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Reply sent."))
             return redirect("portal_ticket", pk=ticket.pk)
-    return render(request, "web/portal/ticket.html", _portal_context(request, ticket, form), status=400)
+    return render(request, "web/portal/ticket.html", _portal_context(request, ticket, form))
 
 
 @customer_required
