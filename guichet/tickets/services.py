@@ -12,6 +12,7 @@ last SLA event, so the ledger stays in order; customers cannot use it.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import re
@@ -45,6 +46,9 @@ from guichet.tickets.models import (
 )
 
 log = logging.getLogger(__name__)
+
+# Set while importing historical tickets: no notifications, no submission-time checks (R-PRIO-5).
+_importing: contextvars.ContextVar[bool] = contextvars.ContextVar("guichet_importing", default=False)
 
 
 class ServiceError(ValidationError):
@@ -255,7 +259,8 @@ def _customer_message(
     **extra: Any,
 ) -> Message:
     """A message the customer will see; held until their next opening on P3/P4 (R-PRIO-7)."""
-    hold_until = _contact_window_opens(ticket, at) if kind in (MessageKind.REPLY, MessageKind.AUTO) else None
+    holdable = kind in (MessageKind.REPLY, MessageKind.AUTO) and not _importing.get()
+    hold_until = _contact_window_opens(ticket, at) if holdable else None
     message = Message.objects.create(
         ticket=ticket,
         author=author,
@@ -275,6 +280,9 @@ def _customer_message(
 def _notify_message(message: Message) -> None:
     from guichet.tickets.notifications import send_message_notification
 
+    if _importing.get():
+        return
+
     try:
         send_message_notification.enqueue(message.pk)
     except Exception:  # a mail queue outage must not lose the reply itself
@@ -283,6 +291,9 @@ def _notify_message(message: Message) -> None:
 
 def _notify_sla(ticket: Ticket, kind: str) -> None:
     from guichet.tickets.notifications import send_sla_alert
+
+    if _importing.get():
+        return
 
     try:
         send_sla_alert.enqueue(ticket.pk, kind)
@@ -396,7 +407,10 @@ def open_ticket(
     if channel not in Channel.values:
         raise ServiceError(_("Unknown channel."), code="channel")
     contact_phone = _clean_phone(contact_phone) or _clean_phone(requester.phone)
-    _check_confirmation(priority, impact_confirmed, contact_phone)
+    if _importing.get():
+        impact_confirmed = True  # history: the confirmation was the previous desk's business
+    else:
+        _check_confirmation(priority, impact_confirmed, contact_phone)
     at = _effective_at(actor, None, submitted_at)
     contract = organisation.contract_at(at)
     if channel == Channel.PHONE and (contract is None or not contract.has_phone_support):
@@ -954,3 +968,88 @@ def ticket_sla_state(ticket: Ticket) -> sla.ClockState:
 
 def open_statuses() -> tuple[str, ...]:
     return tuple(OPEN_STATUSES)
+
+
+# --- Import of historical tickets ----------------------------------------------------------------
+
+
+def import_ticket(
+    *,
+    actor: Person,
+    organisation: Organisation,
+    requester: Person,
+    subject: str,
+    body: str,
+    priority: str,
+    channel: str,
+    submitted_at: dt.datetime,
+    first_response_at: dt.datetime | None = None,
+    first_response_channel: str = Channel.EMAIL,
+    responder: Person | None = None,
+    status: str = "",
+    solved_at: dt.datetime | None = None,
+    external_id: str = "",
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """One historical ticket with its original submission and first response; its SLA outcome is
+    recomputed under the contract valid at its submission. No notification is sent. All or nothing."""
+    _require_staff(actor)
+    responder = responder or actor
+    if first_response_at is not None:
+        if timezone.is_naive(first_response_at):
+            raise ServiceError(_("The time must include its time zone."), code="naive")
+        if first_response_at < submitted_at:
+            raise ServiceError(_("The first response cannot precede the submission."), code="order")
+    if solved_at is not None and solved_at < submitted_at:
+        raise ServiceError(_("The ticket cannot be solved before it was submitted."), code="order")
+    if status and status not in Status.values:
+        raise ServiceError(_("Unknown status."), code="status")
+    if external_id and Ticket.objects.filter(organisation=organisation, external_id=external_id).exists():
+        raise ServiceError(_("A ticket with this external id was already imported."), code="duplicate")
+    token = _importing.set(True)
+    try:
+        with transaction.atomic():
+            ticket = open_ticket(
+                actor=actor,
+                organisation=organisation,
+                requester=requester,
+                subject=subject,
+                body=body,
+                priority=priority,
+                channel=channel,
+                submitted_at=submitted_at,
+                external_id=external_id,
+            )
+            if first_response_at is not None:
+                if first_response_channel == Channel.PHONE:
+                    log_call(
+                        actor=responder,
+                        ticket=ticket,
+                        caller=str(requester),
+                        phone_number=ticket.contact_phone or "+000000",
+                        duration_seconds=0,
+                        summary=str(_("Imported phone response")),
+                        at=first_response_at,
+                    )
+                else:
+                    add_reply(
+                        actor=responder,
+                        ticket=ticket,
+                        body=str(_("Imported first response")),
+                        channel=first_response_channel,
+                        at=first_response_at,
+                    )
+                ticket.refresh_from_db()
+            # Misses that happened before the import are recorded now, at their due instant.
+            _sweep_one(ticket.pk, now or _now())
+            ticket.refresh_from_db()
+            final = status or (Status.SOLVED if solved_at else "")
+            if final and final != ticket.status:
+                last = ticket.sla_events.aggregate(last=Max("at"))["last"]
+                when = max(x for x in (solved_at, first_response_at, submitted_at, last) if x is not None)
+                change_status(actor=actor, ticket=ticket, status=final, reason="import", at=when)
+            ticket.refresh_from_db()
+            _audit(ticket, actor, "ticket.imported", at=_now(), changes={"external_id": external_id})
+    finally:
+        _importing.reset(token)
+    return ticket

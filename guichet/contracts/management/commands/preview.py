@@ -1,0 +1,58 @@
+"""`guichet preview --organisation NAME [--at ISO]`: when the first response would be due, per priority."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from guichet.contracts import priorities
+from guichet.contracts.management.commands.contract import find_organisation
+from guichet.tickets import sla
+
+
+class Command(BaseCommand):
+    help = "Preview the first-response due times of an organisation's contract, in the customer's local time."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organisation", required=True)
+        parser.add_argument(
+            "--at", default=None, help="Submission instant, ISO 8601 with offset (default: now)"
+        )
+
+    def handle(self, *args, organisation: str, at: str | None, **options):
+        org = find_organisation(organisation)
+        if at:
+            try:
+                submitted = dt.datetime.fromisoformat(at)
+            except ValueError as exc:
+                raise CommandError(f"{at!r} is not an ISO 8601 instant.") from exc
+            if submitted.tzinfo is None:
+                raise CommandError("--at needs a UTC offset (e.g. 2026-03-02T10:00:00+01:00).")
+        else:
+            submitted = timezone.now()
+        contract = org.contract_at(submitted)
+        if contract is None:
+            raise CommandError(
+                f"{org.name} has no valid contract at {submitted.isoformat()}: tickets get no SLA."
+            )
+        zone = contract.zone
+        self.stdout.write(
+            f"{org.name} — contract {contract.reference}: {contract.get_plan_display()}, "
+            f"{contract.get_hours_display()}, {contract.get_region_display()}, {contract.time_zone}"
+        )
+        self.stdout.write(
+            f"Submitted {submitted.astimezone(zone):%a %Y-%m-%d %H:%M %Z} (customer local time)"
+        )
+        for code, info in priorities.PRIORITIES.items():
+            data = sla.terms_data(contract, code)
+            calendar = sla.calendar_from_spec(data["calendar"])
+            target = dt.timedelta(seconds=data["target_seconds"])
+            due = calendar.add(submitted, target)
+            hours = int(target.total_seconds() // 3600)
+            minutes = int(target.total_seconds() % 3600 // 60)
+            self.stdout.write(
+                f"  {code}  target {hours:>2}h{minutes:02d} on {data['calendar']['hours']:<5} → due "
+                f"{due.astimezone(zone):%a %Y-%m-%d %H:%M %Z}   ({info.label})"
+            )

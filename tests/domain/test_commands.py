@@ -1,0 +1,265 @@
+"""Provisioning CLI (org, contract, user, token, preview) and the import of historical tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from guichet.accounts.models import ApiToken, Person, Role
+from guichet.contracts.models import Contract, Organisation, Plan
+from guichet.tickets.models import AuditEntry, Message, SlaEvent, SlaState, Ticket
+
+from .conftest import make_org, make_person
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_org_create_and_list(db):
+    assert "Created organisation Acme" in run("org", "create", "Acme", "--email-domain", "ACME.test")
+    assert Organisation.objects.get(name="Acme").email_domain == "acme.test"
+    with pytest.raises(CommandError, match="already exists"):
+        run("org", "create", "Acme")
+    assert "no valid contract (no SLA)" in run("org", "list")
+
+
+def test_contract_create_list_end(db):
+    run("org", "create", "Acme")
+    out = run(
+        "contract",
+        "create",
+        "--organisation",
+        "Acme",
+        "--plan",
+        "premium",
+        "--timezone",
+        "America/New_York",
+        "--country",
+        "US",
+        "--subdivision",
+        "NY",
+        "--region",
+        "north-america",
+        "--from",
+        "2026-01-01",
+        "--reference",
+        "Q-1",
+        "--target",
+        "P1=20",
+    )
+    assert "Created contract Q-1" in out
+    contract = Contract.objects.get(reference="Q-1")
+    assert contract.target_overrides == {"P1": 20} and contract.holiday_subdivision == "NY"
+    assert "Q-1" in run("contract", "list", "--organisation", "Acme")
+    assert "premium (Q-1)" in run("org", "list")
+    run("contract", "end", "--reference", "Q-1", "--on", "2026-06-30")
+    contract.refresh_from_db()
+    assert contract.valid_until == dt.date(2026, 6, 30)
+    with pytest.raises(CommandError, match="before it starts"):
+        run("contract", "end", "--reference", "Q-1", "--on", "2025-01-01")
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["--timezone", "Mars/Olympus", "--country", "FR"], "time zone"),
+        (["--timezone", "Europe/Paris", "--country", "ZZ"], ""),
+        (["--timezone", "Europe/Paris", "--country", "FR", "--target", "P9=5"], "P1..P4"),
+        (["--timezone", "Europe/Paris", "--country", "FR", "--until", "2025-01-01"], "end before"),
+    ],
+)
+def test_contract_create_rejects_bad_input(db, bad, message):
+    run("org", "create", "Acme")
+    with pytest.raises(CommandError, match=message):
+        run("contract", "create", "--organisation", "Acme", "--plan", "basic", "--from", "2026-01-01", *bad)
+    assert not Contract.objects.exists()
+
+
+def test_user_create_and_list(db):
+    make_org("Acme", Plan.BASIC)
+    out = run(
+        "user",
+        "create",
+        "alice",
+        "--role",
+        "customer",
+        "--organisation",
+        "Acme",
+        "--language",
+        "fr",
+        "--timezone",
+        "Europe/Paris",
+    )
+    password = out.split("Password (shown once): ")[1].strip()
+    alice = Person.objects.get(username="alice")
+    assert alice.check_password(password) and alice.language == "fr" and alice.organisation.name == "Acme"
+    run("user", "create", "bob", "--role", "admin", "--password", "a-long-admin-pass-2026")
+    assert Person.objects.get(username="bob").is_superuser
+    with pytest.raises(CommandError, match="needs --organisation"):
+        run("user", "create", "carol", "--role", "customer", "--password", "another-long-pass-1")
+    with pytest.raises(CommandError, match="no organisation"):
+        run(
+            "user",
+            "create",
+            "dave",
+            "--role",
+            "agent",
+            "--organisation",
+            "Acme",
+            "--password",
+            "x-long-pass-99",
+        )
+    with pytest.raises(CommandError, match="time zone"):
+        run(
+            "user",
+            "create",
+            "erin",
+            "--role",
+            "agent",
+            "--timezone",
+            "Nowhere/City",
+            "--password",
+            "y-long-pass-9",
+        )
+    listing = run("user", "list", "--organisation", "Acme")
+    assert "alice" in listing and "bob" not in listing
+
+
+def test_token_create_prints_once_and_revoke(db):
+    make_person("agent", Role.AGENT)
+    out = run("token", "create", "--user", "agent", "--name", "ci")
+    clear = out.strip().splitlines()[-1]
+    token = ApiToken.objects.get()
+    assert clear.startswith("gch_") and ApiToken.hash(clear) == token.digest and clear not in token.digest
+    assert clear not in run("token", "list")
+    run("token", "revoke", token.prefix)
+    token.refresh_from_db()
+    assert token.revoked_at is not None and not token.is_active()
+    with pytest.raises(CommandError):
+        run("token", "revoke", token.prefix)
+
+
+def test_preview_shows_local_due_times(db):
+    make_org("Acme", Plan.BASIC)
+    out = run("preview", "--organisation", "Acme", "--at", "2026-03-06T16:00:00+01:00")
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith("P")}
+    assert "Mon 2026-03-09 10:00 CET" in lines["P1"]  # 2 h on 8x5 from Friday 16:00
+    assert "Wed 2026-03-11 16:00 CET" in lines["P3"]  # 24 h on 8x5: 1 + 8 + 8 + 7
+    with pytest.raises(CommandError, match="offset"):
+        run("preview", "--organisation", "Acme", "--at", "2026-03-06T16:00:00")
+    make_org("Lapsed", Plan.BASIC, valid_until=dt.date(2021, 1, 1))
+    with pytest.raises(CommandError, match="no valid contract"):
+        run("preview", "--organisation", "Lapsed")
+
+
+# --- Import ---------------------------------------------------------------------------------------
+
+CSV = """external_id,subject,body,priority,channel,requester,submitted_at,first_response_at,status,solved_at
+H-1,Met,b,P2,email,cust,2026-03-02T10:00:00+01:00,2026-03-02T10:30:00+01:00,solved,2026-03-02T12:00:00+01:00
+H-2,Late,b,P1,portal,cust@example.test,2026-03-02T10:00:00+01:00,2026-03-02T11:00:00+01:00,,
+H-3,Never answered,b,P3,portal,cust,2026-03-02T10:00:00+01:00,,,
+H-4,Bad time,b,P3,portal,cust,2026-03-02 10:00,,,
+H-5,Unknown person,b,P3,portal,nobody,2026-03-02T10:00:00+01:00,,,
+H-6,Response before submission,b,P3,portal,cust,2026-03-02T10:00:00+01:00,2026-03-01T10:00:00+01:00,,
+"""
+
+
+@pytest.fixture
+def import_world(db, tmp_path):
+    org = make_org("Acme", Plan.PREMIUM)
+    make_person("cust", org=org)
+    make_person("admin", Role.ADMIN)
+    path = tmp_path / "tickets.csv"
+    path.write_text(CSV)
+    return org, path
+
+
+def test_import_csv_recomputes_outcomes_and_reports_bad_rows(import_world):
+    org, path = import_world
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="3 row"):
+        call_command(
+            "importtickets",
+            str(path),
+            "--format",
+            "csv",
+            "--organisation",
+            "Acme",
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    errors = err.getvalue()
+    assert "line 5: submitted_at" in errors and "line 6: requester 'nobody'" in errors and "line 7:" in errors
+    tickets = {t.external_id: t for t in Ticket.objects.filter(organisation=org)}
+    assert set(tickets) == {"H-1", "H-2", "H-3"}
+    assert tickets["H-1"].sla_state == SlaState.FULFILLED and tickets["H-1"].status == "solved"
+    assert tickets["H-2"].sla_state == SlaState.FULFILLED_LATE
+    assert tickets["H-2"].sla_breached_at == dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    assert tickets["H-3"].sla_state == SlaState.BREACHED  # Premium P3: 4 h on 8x5
+    assert tickets["H-3"].sla_breached_at == dt.datetime(2026, 3, 2, 13, 0, tzinfo=dt.UTC)
+    # Nothing half-imported: the bad rows left no ticket, message, event or audit entry.
+    assert Message.objects.exclude(ticket__in=tickets.values()).count() == 0
+    assert SlaEvent.objects.exclude(ticket__in=tickets.values()).count() == 0
+    assert AuditEntry.objects.filter(ticket__isnull=True).count() == 0
+    # Re-running skips the rows already imported.
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "importtickets",
+            str(path),
+            "--format",
+            "csv",
+            "--organisation",
+            "Acme",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+    assert "imported 0, skipped 3" in out.getvalue()
+    assert Ticket.objects.count() == 3
+
+
+def test_import_json_and_dry_run(import_world, tmp_path, mailoutbox):
+    _org, _ = import_world
+    path = tmp_path / "t.json"
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "external_id": "J-1",
+                    "subject": "s",
+                    "priority": "P4",
+                    "channel": "email",
+                    "requester": "cust",
+                    "submitted_at": "2026-03-06T18:00:00+01:00",
+                    "first_response_at": "2026-03-07T10:00:00+01:00",
+                }
+            ]
+        )
+    )
+    out = run("importtickets", str(path), "--format", "json", "--organisation", "Acme", "--dry-run")
+    assert "would import 1" in out and not Ticket.objects.exists()
+    run("importtickets", str(path), "--format", "json", "--organisation", "Acme")
+    ticket = Ticket.objects.get(external_id="J-1")
+    assert ticket.sla_state == SlaState.FULFILLED
+    # History is not re-sent: no mail, and the old reply is not held for delivery.
+    assert not mailoutbox
+    assert not Message.objects.filter(ticket=ticket, delivered_at__isnull=True).exists()
+
+
+def test_import_rejects_unreadable_files(import_world, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(CommandError, match="not valid JSON"):
+        run("importtickets", str(bad), "--format", "json", "--organisation", "Acme")
+    headerless = tmp_path / "h.csv"
+    headerless.write_text("a,b\n1,2\n")
+    with pytest.raises(CommandError, match="lacks"):
+        run("importtickets", str(headerless), "--format", "csv", "--organisation", "Acme")
