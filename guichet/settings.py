@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "guichet.web",
     "guichet.demo",
     "guichet.reports",
+    "guichet.mail",
     "guichet.ops",
 ]
 
@@ -226,6 +227,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@guichet.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The e-mail channel (docs/mail.md): the address customers write to, the IMAP mailboxes to poll
+# (imap://user:pass@host:port/INBOX, imaps:// for TLS; comma-separated; empty: no polling), the
+# priority of tickets opened by mail (P3 or P4: mail cannot confirm a P1/P2 impact, R-PRIO-5).
+GUICHET_SUPPORT_ADDRESS = os.environ.get("GUICHET_SUPPORT_ADDRESS", DEFAULT_FROM_EMAIL)
+GUICHET_IMAP_URL = os.environ.get("GUICHET_IMAP_URL", "")
+GUICHET_IMAP_DONE_FOLDER = os.environ.get("GUICHET_IMAP_DONE_FOLDER", "")
+GUICHET_MAIL_PRIORITY = os.environ.get("GUICHET_MAIL_PRIORITY", "P3")
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CSP = {

@@ -1,0 +1,205 @@
+"""Mail we send about tickets: every one is recorded (OutboundMail) with its Message-ID, so the
+customer's answer threads back (In-Reply-To/References), and marked so that auto-responders and
+our own ingestion never answer it with more machine mail (X-Loop, Auto-Submitted,
+X-Auto-Response-Suppress; RFC 3834).
+
+`send_ticket_mail` is the one way to send: other modules (e.g. guichet.tickets.notifications)
+should call it rather than `send_mail`, or their mail cannot be threaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage, make_msgid
+from django.db import IntegrityError, transaction
+from django.tasks import task
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from guichet.mail import conf
+from guichet.mail.models import InboundMessage, InboundStatus, OutboundKind, OutboundMail, OutboundStatus
+from guichet.mail.parsing import LOOP_HEADER, normalise_message_id
+
+logger = logging.getLogger(__name__)
+
+# RFC 3834 values: "auto-replied" for an answer to a message (our acknowledgement),
+# "auto-generated" for mail nobody wrote (SLA alerts and other notices).
+AUTO_REPLIED = "auto-replied"
+AUTO_GENERATED = "auto-generated"
+
+
+def new_message_id() -> str:
+    domain = conf.support_address().rpartition("@")[2] or "guichet.localhost"
+    return normalise_message_id(make_msgid(idstring="guichet", domain=domain))
+
+
+def ticket_subject(ticket) -> str:
+    """The subject token `[#id]` lets a reply find its ticket even when the headers are lost."""
+    return f"[#{ticket.pk}] {ticket.subject}"[:300]
+
+
+def thread_headers(ticket) -> tuple[str, list[str]]:
+    """(In-Reply-To, References) for a new mail on `ticket`: the thread's last mail, then history."""
+    history = list(
+        InboundMessage.objects.filter(ticket=ticket, status=InboundStatus.PROCESSED).values_list(
+            "created_at", "message_id"
+        )
+    ) + list(
+        OutboundMail.objects.filter(ticket=ticket, status=OutboundStatus.SENT).values_list(
+            "created_at", "message_id"
+        )
+    )
+    history.sort()
+    ids = [mid for _at, mid in history][-20:]
+    return (ids[-1] if ids else ""), ids
+
+
+def build_message(
+    record: OutboundMail, body: str, *, references: list[str] = (), auto: str = ""
+) -> EmailMessage:
+    headers = {
+        "Message-ID": f"<{record.message_id}>",
+        LOOP_HEADER: conf.loop_id(),
+        # Ask Exchange and friends not to answer with out-of-office or read receipts.
+        "X-Auto-Response-Suppress": "All",
+    }
+    if auto:
+        headers["Auto-Submitted"] = auto
+        headers["Precedence"] = "auto_reply" if auto == AUTO_REPLIED else "bulk"
+    if record.in_reply_to:
+        headers["In-Reply-To"] = f"<{record.in_reply_to}>"
+    if references:
+        headers["References"] = " ".join(f"<{mid}>" for mid in references)
+    return EmailMessage(
+        subject=record.subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[record.to_address],
+        reply_to=[conf.support_address()],
+        headers=headers,
+    )
+
+
+def send_ticket_mail(
+    *,
+    ticket,
+    to: str,
+    subject: str,
+    body: str,
+    kind: str,
+    ticket_message=None,
+    inbound: InboundMessage | None = None,
+    auto: str = "",
+) -> OutboundMail:
+    """Record then send one mail about `ticket`; at most once per (ticket message or inbound, kind).
+
+    The row is committed before sending: a retry after a crash resends with the *same* Message-ID,
+    which mail clients show once.
+    """
+    in_reply_to, references = thread_headers(ticket)
+    if inbound is not None:
+        in_reply_to = inbound.message_id
+        references = [*(m for m in references if m != inbound.message_id), inbound.message_id][-20:]
+    lookup = {"kind": kind}
+    if ticket_message is not None:
+        lookup["ticket_message"] = ticket_message
+    elif inbound is not None:
+        lookup["inbound"] = inbound
+    record = OutboundMail.objects.filter(**lookup).first() if len(lookup) > 1 else None
+    if record is None:
+        try:
+            with transaction.atomic():
+                record = OutboundMail.objects.create(
+                    message_id=new_message_id(),
+                    kind=kind,
+                    ticket=ticket,
+                    ticket_message=ticket_message,
+                    inbound=inbound,
+                    to_address=to,
+                    subject=subject[:300],
+                    in_reply_to=in_reply_to,
+                )
+        except IntegrityError:
+            record = OutboundMail.objects.get(**lookup)
+    if record.status != OutboundStatus.PENDING:
+        return record  # already sent (or deliberately skipped): never twice
+    if auto and _over_limit(to):
+        record.status = OutboundStatus.SKIPPED
+        record.reason = f"More than {conf.ack_limit_per_hour()} automatic mails to {to} in an hour."
+        record.save(update_fields=["status", "reason"])
+        logger.warning("Automatic mail to %s not sent: rate limit", to)
+        return record
+    build_message(record, body, references=references, auto=auto).send()
+    record.status = OutboundStatus.SENT
+    record.sent_at = timezone.now()
+    record.save(update_fields=["status", "sent_at"])
+    return record
+
+
+def _over_limit(to: str) -> bool:
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = OutboundMail.objects.filter(
+        to_address__iexact=to,
+        kind=OutboundKind.ACKNOWLEDGEMENT,
+        status=OutboundStatus.SENT,
+        sent_at__gte=since,
+    ).count()
+    return recent >= conf.ack_limit_per_hour()
+
+
+def queue_acknowledgement(inbound: InboundMessage) -> None:
+    """Called inside the processing transaction: the task is enqueued only when it commits."""
+    if conf.ack_enabled():
+        pk = inbound.pk
+        # Deferred explicitly: not every task backend waits for the commit by itself.
+        transaction.on_commit(lambda: send_acknowledgement.enqueue(pk))
+
+
+@task()
+def send_acknowledgement(inbound_id: int) -> str:
+    """Tell the customer their mail opened ticket #id (so their answers carry the token)."""
+    inbound = InboundMessage.objects.select_related("ticket__requester").filter(pk=inbound_id).first()
+    if inbound is None or inbound.ticket is None or inbound.status != InboundStatus.PROCESSED:
+        return "nothing to acknowledge"
+    ticket = inbound.ticket
+    requester = ticket.requester
+    if not requester.email:
+        return "no address"
+    with translation.override(requester.language or settings.LANGUAGE_CODE):
+        body = "\n\n".join(
+            [
+                _("We received your request and opened ticket #%(id)s: “%(subject)s”.")
+                % {"id": ticket.pk, "subject": ticket.subject},
+                _("Its priority is %(priority)s. Reply to this e-mail to add information.")
+                % {"priority": ticket.get_priority_display()},
+            ]
+        )
+        record = send_ticket_mail(
+            ticket=ticket,
+            to=requester.email,
+            subject=ticket_subject(ticket),
+            body=body,
+            kind=OutboundKind.ACKNOWLEDGEMENT,
+            inbound=inbound,
+            auto=AUTO_REPLIED,
+        )
+    return record.status
+
+
+def notify_ticket_message(message, *, to: str, subject: str, body: str) -> OutboundMail:
+    """Send a public ticket message (an agent's reply, or an automatic notice such as a downgrade)
+    to `to`, threaded and marked; called by guichet.tickets.notifications.send_message_notification.
+    """
+    automatic = message.author_id is None
+    return send_ticket_mail(
+        ticket=message.ticket,
+        to=to,
+        subject=subject,
+        body=body,
+        kind=OutboundKind.NOTICE if automatic else OutboundKind.REPLY,
+        ticket_message=message,
+        auto=AUTO_GENERATED if automatic else "",
+    )
