@@ -116,7 +116,8 @@ def test_add_matches_brute_force(case: tuple[Calendar, RefCalendar, datetime], m
 @given(cases(), st.integers(0, 10 * 1440))
 def test_between_matches_brute_force(case: tuple[Calendar, RefCalendar, datetime], minutes: int) -> None:
     cal, ref, start = case
-    end = start + timedelta(minutes=minutes)
+    # UTC arithmetic: aware + timedelta is wall-clock arithmetic and would drop fold=1.
+    end = (start.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(cal.tz)
     assert cal.between(start, end) == ref.between(start, end)
     assert cal.between(end, start) == -cal.between(start, end)
 
