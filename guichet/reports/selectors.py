@@ -669,6 +669,10 @@ class SlaStatement:
         return None
 
     @property
+    def plan_label(self) -> str:
+        return str(Plan(self.plan).label) if self.plan in Plan.values else ""
+
+    @property
     def target(self) -> dt.timedelta | None:
         return dt.timedelta(minutes=self.target_minutes) if self.target_minutes is not None else None
 

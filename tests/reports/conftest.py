@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from guichet.accounts.models import Person, Role
 from guichet.contracts.models import Contract, Organisation, Plan, Region
@@ -56,6 +57,9 @@ class Desk:
 def _quiet_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # A request in French leaves French active in this thread; messages are asserted in English.
+    with translation.override("en"):
+        yield
 
 
 def _person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
