@@ -1,0 +1,59 @@
+"""`guichet loaddemo`: idempotent people and organisations, real SLA ledgers, refusal without --force."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from guichet.accounts.models import Person
+from guichet.contracts.models import Organisation
+from guichet.demo.management.commands.loaddemo import DEMO_PASSWORD
+from guichet.tickets import sla
+from guichet.tickets.models import SlaEvent, SlaState, Ticket
+
+
+def load(*args: str) -> str:
+    out = io.StringIO()
+    call_command("loaddemo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_loaddemo_builds_a_living_desk(db):
+    out = load()
+    for login in ("admin", "agent", "agent.fr", "lead", "customer", "client.fr", "basic.customer"):
+        assert login in out
+        assert Person.objects.get(username=login).check_password(DEMO_PASSWORD)
+    assert DEMO_PASSWORD in out
+    assert Person.objects.get(username="client.fr").language == "fr"
+    zones = set(Organisation.objects.values_list("contracts__time_zone", flat=True))
+    assert {"Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Jerusalem"} <= zones
+    tickets = Ticket.objects.all()
+    assert set(tickets.values_list("priority", flat=True)) == {"P1", "P2", "P3", "P4"}
+    states = set(tickets.values_list("sla_state", flat=True))
+    assert {
+        SlaState.RUNNING,
+        SlaState.BREACHED,
+        SlaState.FULFILLED,
+        SlaState.PAUSED,
+        SlaState.NO_SLA,
+    } <= states
+    kinds = set(SlaEvent.objects.values_list("kind", flat=True))
+    assert {"applied", "warned", "breached", "fulfilled", "paused", "downgraded", "raised", "no_sla"} <= kinds
+    # The ledger is real: every cache equals its replay.
+    for ticket in tickets:
+        replay = sla.replay(ticket.sla_events.order_by("seq"))
+        assert sla.cached_fields(replay) == {name: getattr(ticket, name) for name in sla.CACHED_FIELDS}
+
+
+def test_loaddemo_is_idempotent_and_refuses_without_force(db):
+    load()
+    people, orgs, tickets = Person.objects.count(), Organisation.objects.count(), Ticket.objects.count()
+    with pytest.raises(CommandError, match="--force"):
+        load()
+    assert Ticket.objects.count() == tickets
+    load("--force")
+    assert Person.objects.count() == people and Organisation.objects.count() == orgs
+    assert Ticket.objects.count() == 2 * tickets
