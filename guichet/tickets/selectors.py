@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 
 from guichet.accounts.models import Person
+from guichet.contracts.models import Contract, Organisation
 from guichet.tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -123,3 +124,28 @@ def queue(person: Person | None, *, include_closed: bool = False) -> QuerySet[Ti
         tickets = tickets.filter(status__in=OPEN_STATUSES)
     waiting_for_response = Case(When(first_response_at__isnull=True, then=F("sla_due_at")), default=None)
     return tickets.order_by(waiting_for_response.asc(nulls_last=True), "submitted_at", "id")
+
+
+def visible_organisations(person: Person | None) -> QuerySet[Organisation]:
+    if _is_staff(person):
+        return Organisation.objects.all()
+    if _is_customer(person):
+        return Organisation.objects.filter(pk=person.organisation_id)
+    return Organisation.objects.none()
+
+
+def visible_contracts(person: Person | None) -> QuerySet[Contract]:
+    """A customer sees their own organisation's contracts (their plan and hours); staff see all."""
+    return Contract.objects.filter(organisation__in=visible_organisations(person)).select_related(
+        "organisation"
+    )
+
+
+def visible_people(person: Person | None) -> QuerySet[Person]:
+    """People a person may name (a requester, an assignee): staff everyone active, customers their
+    active colleagues."""
+    if _is_staff(person):
+        return Person.objects.filter(is_active=True)
+    if _is_customer(person):
+        return Person.objects.filter(organisation_id=person.organisation_id, is_active=True)
+    return Person.objects.none()

@@ -136,3 +136,14 @@ def test_services_refuse_other_orgs_tickets(world):
             actor=intruder, ticket=target, priority="P1", reason="x", impact_confirmed=True
         )
     assert target.messages.count() == before
+
+
+def test_organisations_contracts_and_people_follow_the_rule(world):
+    agent, orgs, people, _tickets = world
+    for org, person in zip(orgs, people, strict=True):
+        assert list(selectors.visible_organisations(person)) == [org]
+        assert {c.organisation_id for c in selectors.visible_contracts(person)} == {org.pk}
+        assert set(selectors.visible_people(person)) == {person}
+    assert set(selectors.visible_organisations(agent)) == set(orgs)
+    assert set(selectors.visible_people(agent)) >= {agent, *people}
+    assert not selectors.visible_people(None).exists() and not selectors.visible_contracts(None).exists()
