@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -409,9 +410,20 @@ def explain(state: ClockState) -> dict[str, Any] | None:
         ],
         "due_at": iso(state.due_at) if state.due_at else None,
     }
-    if len(state.clock_segments) == 1 and hasattr(calendar, "explain"):
+    segments = state.clock_segments
+    if segments:
+        # The gaps between running segments are the pauses; an open gap is the pause going on.
+        pauses = [(a.end, b.start) for a, b in itertools.pairwise(segments) if a.end]
+        if segments[-1].end is not None and not state.complete:
+            pauses.append((segments[-1].end, None))
         try:
-            data["explanation"] = calendar.explain(state.clock_segments[0].start, state.target).to_dict()
+            if hasattr(calendar, "explain_span"):
+                explanation = calendar.explain_span(
+                    segments[0].start, state.due_at, state.target, pauses=pauses, until=segments[-1].end
+                )
+            else:
+                explanation = calendar.explain(segments[0].start, state.target)
+            data["explanation"] = explanation.to_dict()
         except Exception as exc:  # an explanation must never break a page
             data["explanation_error"] = str(exc)
     return data

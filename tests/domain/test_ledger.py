@@ -311,3 +311,17 @@ def test_reply_and_sweep_in_parallel_never_both_on_postgres():
         assert not ("breached" in kinds and ticket.sla_state == SlaState.FULFILLED), kinds
         assert stored(ticket) == replayed(ticket)
     assert all(isinstance(e, ServiceError) for e in errors)
+
+
+def test_explanation_shows_intervals_and_pauses(db, agent):
+    org = make_org("Pausing", Plan.BASIC, pause_when_waiting=True)
+    customer = make_person("c", org=org)
+    ticket = open_(agent, customer, "P3", at=paris(6, 16))  # Friday 16:00
+    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(9, 10))
+    services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(9, 11))
+    data = sla.explain(sla.replay(ticket.sla_events.order_by("seq")))
+    assert data["due_at"] == sla.iso(ticket.sla_due_at)
+    explanation = data["explanation"]
+    assert explanation["pauses"] and "2026-03-07" in explanation["closed_days"]
+    used = sum(i["seconds"] for i in explanation["intervals"])
+    assert used == 24 * 3600  # the intervals consumed add up to the target
