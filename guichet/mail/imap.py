@@ -112,11 +112,19 @@ def _size(box: BaseMailBox, uid: int) -> int | None:
 
 
 def _raw(box: BaseMailBox, uid: int) -> bytes | None:
-    """The exact bytes on the server. Unsolicited FETCH responses (flag updates) are skipped."""
-    for item in _fetch(box, uid, "(BODY.PEEK[])"):
-        if isinstance(item, tuple) and (m := _UID.search(item[0])) and int(m.group(1)) == uid:
-            return item[1]
-    return None
+    """The exact bytes on the server, or None when the UID no longer exists.
+
+    Servers put the UID before or after the literal; unsolicited FETCH responses (flag updates of
+    other messages) carry no body, so the one body in the answer is this UID's.
+    """
+    bodies = [
+        item[1]
+        for item in _fetch(box, uid, "(UID BODY.PEEK[])")
+        if isinstance(item, tuple) and b"BODY[]" in item[0]
+    ]
+    if len(bodies) > 1:
+        raise OSError(f"UID FETCH {uid} returned {len(bodies)} bodies")
+    return bodies[0] if bodies else None
 
 
 def _acknowledge(box: BaseMailBox, uid: int) -> None:

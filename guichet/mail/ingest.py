@@ -152,6 +152,8 @@ def _record_failure(pk: int, exc: Exception) -> InboundMessage:
         # A refusal by the services is deterministic: retrying gives the same answer, so the
         # message goes straight to the quarantine for an admin to look at.
         if isinstance(exc, ServiceError) or row.attempts >= conf.max_attempts():
+            if not isinstance(exc, ServiceError):
+                row.reason = f"Gave up after {row.attempts} attempts. Last error: {row.reason}"[:4000]
             row.status = InboundStatus.QUARANTINED
             row.next_attempt_at = None
         row.save(update_fields=["reason", "status", "next_attempt_at"])

@@ -1,7 +1,9 @@
-"""Background work of the e-mail channel, as django.tasks tasks (run by the Huey worker).
+"""Background work of the e-mail channel.
 
-`poll_mailboxes` is the periodic job (every minute, see guichet/ops/schedule.py): it polls every
-configured IMAP mailbox, then retries stored messages whose processing failed earlier.
+Every minute (a Huey periodic task, like the ticket scans in guichet/tickets/tasks.py) the worker
+polls every configured IMAP mailbox, then retries stored messages whose processing failed earlier
+and whose backoff has passed. `process_inbound_task` processes one stored message (the SMTP
+ingress hands its messages to it).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from django.tasks import task
-from huey.contrib.djhuey import HUEY
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task
 from huey.exceptions import TaskLockedException
 
 logger = logging.getLogger(__name__)
@@ -22,23 +25,31 @@ def process_inbound_task(inbound_id: int) -> str:
     return process_inbound(inbound_id).status
 
 
-@task()
-def poll_mailboxes() -> dict[str, object]:
+def poll_and_retry() -> dict[str, object]:
+    """One round: poll the mailboxes, then retry what is due. Never two rounds at once."""
     from guichet.mail.imap import poll_all
     from guichet.mail.ingest import process_due
 
     try:
-        # One poll at a time across all workers: two would only race to store the same mail.
+        # Two concurrent rounds would only race to store and acknowledge the same mail.
         with HUEY.lock_task("guichet-mail-poll"):
             results = poll_all()
             retried = process_due()
     except TaskLockedException:
         logger.info("Mailbox poll already running; skipped")
         return {"skipped": True}
-    return {
+    summary = {
         "mailboxes": [
             {"mailbox": r.mailbox, "stored": r.stored, "duplicates": r.duplicates, "errors": r.errors}
             for r in results
         ],
         "retried": retried,
     }
+    if retried or any(r.stored or r.errors for r in results):
+        logger.info("Mail round: %s", summary)
+    return summary
+
+
+@db_periodic_task(crontab(minute="*"), name="guichet.mail.poll_mailboxes")
+def poll_mailboxes_every_minute() -> dict[str, object]:
+    return poll_and_retry()
