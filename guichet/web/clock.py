@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guichet.tickets import sla as ticket_sla
 from guichet.tickets.models import SlaState, Ticket
@@ -31,6 +34,41 @@ class ClockView:
     @property
     def ticking(self) -> bool:
         return self.remaining_seconds is not None and self.state in {"running", "warning", "breached"}
+
+    # Texts computed here rather than in the template: the queue shows fifty of them per refresh.
+    @cached_property
+    def label(self) -> str:
+        labels = {
+            "warning": gettext_lazy("Warning"),
+            SlaState.BREACHED: gettext_lazy("Breached"),
+            SlaState.RUNNING: gettext_lazy("Running"),
+            SlaState.PAUSED: gettext_lazy("Paused"),
+            SlaState.FULFILLED: gettext_lazy("Met"),
+            SlaState.FULFILLED_LATE: gettext_lazy("Answered late"),
+        }
+        return str(labels.get(self.state, gettext_lazy("No SLA")))
+
+    @cached_property
+    def text(self) -> str:
+        from guichet.web.templatetags.guichet_ui import duration
+
+        if not self.ticking:
+            return ""
+        if self.remaining_seconds >= 0:
+            text = _("%s left") % duration(self.remaining_seconds)
+        else:
+            text = _("overdue by %s") % duration(self.remaining_seconds)
+        if not self.open_now:
+            text += " (" + _("paused: outside support hours") + ")"
+        return text
+
+    @cached_property
+    def due_text(self) -> str:
+        from guichet.web.templatetags.guichet_ui import in_zone
+
+        if self.due_at is None or self.state in {SlaState.FULFILLED, SlaState.FULFILLED_LATE}:
+            return ""
+        return _("due %s") % in_zone(self.due_at)
 
 
 class CalendarCache:

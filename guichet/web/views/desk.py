@@ -27,7 +27,7 @@ from guichet.tickets.models import Attachment, SlaState, Ticket
 from guichet.web import forms
 from guichet.web.clock import CalendarCache, clock_view
 from guichet.web.models import SavedView
-from guichet.web.templatetags.guichet_ui import in_zone
+from guichet.web.templatetags.guichet_ui import in_zone, seconds_until
 from guichet.web.views.session import agent_required
 
 PAGE_SIZE = 50
@@ -72,15 +72,18 @@ def _filtered_queue(user: Person, data: dict, now: dt.datetime):
 def queue_rows(tickets, now: dt.datetime) -> list[dict]:
     calendars = CalendarCache()
     rows = []
+    desk_url = reverse("desk_ticket", args=[0])[: -len("0/")]
     for ticket in tickets:
         hours = calendars.business_hours(ticket)
         zone = ticket.contract.time_zone if ticket.contract_id else ticket.requester.time_zone
+        clock = clock_view(ticket, calendars, now)
         rows.append(
             {
                 "ticket": ticket,
-                "clock": clock_view(ticket, calendars, now),
-                "customer_zone": zone,
-                "customer_now": now,
+                "url": f"{desk_url}{ticket.pk}/",
+                "clock": clock,
+                "boundary_in": seconds_until(clock.boundary, now),
+                "customer_time": in_zone(now, zone),
                 "in_hours": hours.is_open(now) if hours is not None else None,
             }
         )
