@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import heapq
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -51,16 +53,35 @@ def decode_cursor(raw: str, ordering: str) -> Cursor:
     return cursor
 
 
+def _due_key(ticket) -> tuple:
+    # The order of _due_page: dated tickets by (due, id), then undated ones by id.
+    due = ticket.sla_due_at
+    return (due is None, due or dt.datetime.min.replace(tzinfo=dt.UTC), ticket.pk)
+
+
 def _key_of(ticket, ordering: str) -> dt.datetime | None:
     return ticket.sla_due_at if ordering == "due" else ticket.submitted_at
 
 
-def keyset_page(qs: QuerySet, ordering: str, cursor: str | None, limit: int) -> tuple[list, str | None]:
-    """One page of `qs` in `ordering` after `cursor`, and the cursor of the next page (or None)."""
+def keyset_page(
+    qs: QuerySet, ordering: str, cursor: str | None, limit: int, statuses: Sequence[str] | None = None
+) -> tuple[list, str | None]:
+    """One page of `qs` in `ordering` after `cursor`, and the cursor of the next page (or None).
+
+    `statuses` restricts the page to those statuses. In due order each status is read on its own
+    (status, sla_due_at, id) index and the sorted runs are merged here: one `status IN (...)` scan
+    of the due index would wade through every closed ticket due earlier than the first open one.
+    """
     after = decode_cursor(cursor, ordering) if cursor else None
     if ordering == "due":
-        rows = _due_page(qs, after, limit + 1)
+        if statuses is None:
+            rows = _due_page(qs, after, limit + 1)
+        else:
+            runs = [_due_page(qs.filter(status=status), after, limit + 1) for status in statuses]
+            rows = list(heapq.merge(*runs, key=_due_key))[: limit + 1]
     else:
+        if statuses is not None:
+            qs = qs.filter(status__in=statuses)
         page = qs.order_by("-submitted_at", "-id")
         if after is not None:
             page = page.filter(Q(submitted_at__lt=after.key) | Q(submitted_at=after.key, id__lt=after.id))

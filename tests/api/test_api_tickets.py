@@ -367,3 +367,26 @@ def test_writes_leave_an_audit_trail(world):
     before = AuditEntry.objects.filter(ticket=world.ticket_a).count()
     world.api("agent").post(f"/tickets/{world.ticket_a.pk}/status", {"status": "open", "reason": "triage"})
     assert AuditEntry.objects.filter(ticket=world.ticket_a).count() == before + 1
+
+
+def test_status_filtered_pages_merge_statuses_in_due_order(world):
+    tickets = _many(world, 7)
+    agent = world.api("agent")
+    for ticket, status in zip(
+        tickets, ["open", "waiting_customer", "solved", "open", "waiting_customer"], strict=False
+    ):
+        agent.post(f"/tickets/{ticket.pk}/status", {"status": status})
+    wanted = ["new", "open", "waiting_customer"]
+    expected = list(
+        Ticket.objects.filter(status__in=wanted).order_by("sla_due_at", "id").values_list("id", flat=True)
+    )
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "open": "true"} | ({"cursor": cursor} if cursor else {})
+        body = agent.get("/tickets", **params).json()
+        seen += [t["id"] for t in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected
+    assert agent.get("/tickets", status="solved", open="true").json()["items"] == []
