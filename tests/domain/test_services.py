@@ -537,3 +537,36 @@ def test_bad_input_changes_nothing(agent, basic_customer):
 def test_staff_roles(db):
     for role in (Role.AGENT, Role.LEAD, Role.ADMIN):
         assert make_person(f"p-{role}", role).is_agent
+
+
+# --- R-CHAN and more R-HOURS --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["portal", "email", "phone"])
+def test_R_CHAN_1_2_3_channels_by_plan(agent, basic_customer, premium_customer, channel):
+    assert open_(agent, premium_customer, "P4", channel=channel).channel == channel
+    if channel == "phone":
+        with pytest.raises(ServiceError, match="Premium"):
+            open_(agent, basic_customer, "P4", channel=channel)
+    else:
+        assert open_(agent, basic_customer, "P4", channel=channel).channel == channel
+
+
+def test_R_HOURS_3_24x5_window_taken_literally(db, agent):
+    org = make_org("Night", Plan.BASIC, hours=HoursOption.H24X5)
+    customer = make_person("c", org=org, phone="+33 1 00 00 00 00")
+    # Friday 23:00: 59 minutes until 23:59, then Monday from 00:01: 61 more minutes.
+    ticket = open_(agent, customer, "P1", at=paris(6, 23))
+    assert ticket.sla_due_at == paris(9, 1, 2)
+    assert ticket.sla_events.get(kind="applied").data["calendar"]["hours"] == "24x5"
+
+
+def test_R_HOURS_4_premium_runs_24x7_for_p1_p2(agent, premium_customer):
+    ticket = open_(agent, premium_customer, "P2", at=paris(7, 3))  # Saturday 03:00
+    assert ticket.sla_due_at == paris(7, 4)
+
+
+def test_R_PRIO_7_p3_p4_clocks_run_on_business_hours_on_every_plan(agent, premium_customer):
+    ticket = open_(agent, premium_customer, "P3", at=paris(7, 10))  # Saturday: waits for Monday 09:00
+    assert ticket.sla_due_at == paris(9, 13)
+    assert ticket.sla_events.get(kind="applied").data["calendar"]["hours"] == "8x5"
