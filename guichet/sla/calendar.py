@@ -159,6 +159,9 @@ class Window:
         )
 
 
+_Tables = tuple[int, int, list[int], list[float], list[float], list[int], list[int], list[int]]
+
+
 class _State:
     """Materialised UTC years ``y0..y1`` (immutable once published; swapped atomically)."""
 
@@ -215,7 +218,9 @@ class _State:
                 pb = [p[i] for i in idx]
                 qb = [q[i] for i in idx]
                 lc = [rf[bisect_left(cf, float(m * g))] for m in range(cmax // g + 1)]
-                self._tables = (g, lo, pb, qb, lc)  # type: ignore[assignment]
+                # Integer twins: with int timestamps the whole loop stays in exact int arithmetic.
+                ints_ = ([int(x) for x in pb], [int(x) for x in qb], [int(x) for x in lc])
+                self._tables = (g, lo, pb, qb, lc, *ints_)  # type: ignore[assignment]
         return self._tables or None
 
 
@@ -571,6 +576,7 @@ class Calendar:
 
         Exact for whole seconds (all values stay integers below 2**53); sub-second
         inputs are exact to float precision. Results equal :meth:`add`'s timestamps.
+        Integer timestamps and seconds take the fastest path and give integers back.
 
         >>> c = Calendar("UTC", Window.daily(range(5), time(9), time(17)))
         >>> friday_4pm = datetime(2026, 7, 10, 16, tzinfo=UTC).timestamp()
@@ -581,7 +587,7 @@ class Calendar:
         if not n:
             return []
         if isinstance(deltas, (int, float)):
-            deltas = [float(deltas)] * n
+            deltas = [deltas] * n
         if len(deltas) != n:
             raise ValueError("starts and deltas must have the same length")
         dmin, dmax = min(deltas), max(deltas)
@@ -601,11 +607,19 @@ class Calendar:
             tables = st.tables()
             try:
                 if tables is not None:
-                    g, off, pb, qb, lc = tables
-                    out = [
-                        (x := t * pb[(k := int(t - off) // g)] + qb[k] + d) + lc[-int(-x // g)]
-                        for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
-                    ]
+                    g, off, pb, qb, lc, pbi, qbi, lci = tables
+                    try:
+                        # All-int inputs: no int() calls, exact integers out. A float anywhere
+                        # makes a list index fail with TypeError: then take the float loop.
+                        out = [
+                            (x := t * pbi[(k := (t - off) // g)] + qbi[k] + d) + lci[-(-x // g)]
+                            for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
+                        ]
+                    except TypeError:
+                        out = [
+                            (x := t * pb[(k := int(t - off) // g)] + qb[k] + d) + lc[-int(-x // g)]
+                            for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
+                        ]
                 else:
                     bf, cf, p, q, rf = st.bf, st.cf, st.p, st.q, st.rf
                     out = [
@@ -615,6 +629,8 @@ class Calendar:
             except IndexError:
                 st = self._grow(st)
                 continue
+            except (ValueError, OverflowError):  # int(nan), int(inf)
+                raise SlaError("timestamps and seconds must be finite numbers") from None
             if dmin == 0:
                 out = [t if d == 0 else r for t, d, r in zip(starts, deltas, out, strict=True)]
             return out

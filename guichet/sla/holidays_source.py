@@ -45,15 +45,11 @@ def normalise_country(country: str, subdivision: str | None = None) -> tuple[str
     guichet.sla.errors.UnknownCountryError: unknown holiday country 'ZZ' (use an ISO code such as FR or US)
     """
     if not isinstance(country, str) or not country.strip():
-        raise UnknownCountryError(
-            f"unknown holiday country {country!r} (use an ISO code such as FR or US)"
-        )
+        raise UnknownCountryError(f"unknown holiday country {country!r} (use an ISO code such as FR or US)")
     code = country.strip().upper()
     supported = _supported()
     if code not in supported:
-        raise UnknownCountryError(
-            f"unknown holiday country {country!r} (use an ISO code such as FR or US)"
-        )
+        raise UnknownCountryError(f"unknown holiday country {country!r} (use an ISO code such as FR or US)")
     if subdivision is None or subdivision == "":
         return code, None
     subdivs = supported[code]

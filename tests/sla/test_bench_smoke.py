@@ -22,6 +22,6 @@ def test_bench_quick_without_peers() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "guichet            add_many_epoch (batch)" in proc.stdout
+    assert "guichet            add_many_epoch (int s)" in proc.stdout
     assert "2000 h target within 2x of 30 min" in proc.stdout
     assert "SKIP  add: >= 3x faster than workclock add (peer not installed)" in proc.stdout

@@ -248,6 +248,10 @@ def test_batch_forms(ww: Calendar) -> None:
     assert ww.add_many(starts, 2 * H) == [ww.add(s, 2 * H) for s in starts]
     epoch = ww.add_many_epoch([s.timestamp() for s in starts], 7200.0)
     assert epoch == [ww.add(s, 2 * H).timestamp() for s in starts]
+    ints = ww.add_many_epoch([int(s.timestamp()) for s in starts], 7200)
+    assert ints == epoch and all(type(x) is int for x in ints)
+    mixed = ww.add_many_epoch([int(s.timestamp()) for s in starts], [7200] * 49 + [7200.0])
+    assert mixed == epoch
     assert ww.add_many_epoch([starts[0].timestamp()], [0.0]) == [starts[0].timestamp()]
     far = ww.add_many_epoch([starts[0].timestamp()], [2000 * 3600.0])  # grows the materialised years
     assert far == [ww.add(starts[0], 2000 * H).timestamp()]

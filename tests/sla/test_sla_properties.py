@@ -152,6 +152,8 @@ def test_batch_forms_equal_add(case: tuple[Calendar, RefCalendar, datetime], min
     assert [x.astimezone(UTC) for x in cal.add_many(starts, deltas)] == [x.astimezone(UTC) for x in expected]
     epoch = cal.add_many_epoch([s.timestamp() for s in starts], [d.total_seconds() for d in deltas])
     assert epoch == [e.timestamp() for e in expected]
+    ints = cal.add_many_epoch([int(s.timestamp()) for s in starts], [int(d.total_seconds()) for d in deltas])
+    assert ints == epoch
 
 
 @settings(max_examples=15, deadline=None)
