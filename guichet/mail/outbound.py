@@ -42,19 +42,24 @@ def ticket_subject(ticket) -> str:
 
 
 def thread_headers(ticket) -> tuple[str, list[str]]:
-    """(In-Reply-To, References) for a new mail on `ticket`: the thread's last mail, then history."""
-    history = list(
+    """(In-Reply-To, References) for a new mail on `ticket`.
+
+    It answers the customer's latest mail when there is one (else our latest), and references the
+    thread in order, so every client files it with the conversation.
+    """
+    inbound = list(
         InboundMessage.objects.filter(ticket=ticket, status=InboundStatus.PROCESSED).values_list(
             "created_at", "message_id"
         )
-    ) + list(
+    )
+    outbound = list(
         OutboundMail.objects.filter(ticket=ticket, status=OutboundStatus.SENT).values_list(
             "created_at", "message_id"
         )
     )
-    history.sort()
-    ids = [mid for _at, mid in history][-20:]
-    return (ids[-1] if ids else ""), ids
+    ids = [mid for _at, mid in sorted(inbound + outbound)][-20:]
+    latest_inbound = max(inbound)[1] if inbound else ""
+    return (latest_inbound or (ids[-1] if ids else "")), ids
 
 
 def build_message(
