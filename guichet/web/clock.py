@@ -126,6 +126,13 @@ def clock_view(ticket: Ticket, calendars: CalendarCache, now: dt.datetime | None
     shown = state
     if remaining <= 0:
         shown = SlaState.BREACHED
-    elif ticket.sla_warn_at is not None and ticket.sla_warn_at <= now:
+    elif _warned(ticket) or (ticket.sla_warn_at is not None and ticket.sla_warn_at <= now):
+        # Warned already (the sweep clears sla_warn_at), or past the warning instant before the sweep.
         shown = "warning"
     return ClockView(shown, due, remaining, open_now, boundary)
+
+
+def _warned(ticket: Ticket) -> bool:
+    """A warning was sent for the current clock (a raise restarts the clock and its warning)."""
+    warned, started = ticket.sla_warned_at, ticket.sla_clock_started_at
+    return warned is not None and (started is None or warned >= started)

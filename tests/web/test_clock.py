@@ -1,0 +1,68 @@
+"""What the countdown is given: business seconds left, open now, and the next open/close boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.urls import reverse
+
+from guichet.web.clock import CalendarCache, clock_view
+from guichet.web.templatetags.guichet_ui import duration
+from tests.web.factories import open_ticket
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def test_basic_p2_on_a_saturday_is_paused_until_monday_opening(world):
+    ticket = open_ticket(world.basic_customer, "P2")
+    saturday = dt.datetime(2026, 11, 21, 12, 0, tzinfo=PARIS)
+    # Due Monday 11:00: two business hours from the Monday 09:00 opening.
+    ticket.sla_due_at = dt.datetime(2026, 11, 23, 11, 0, tzinfo=PARIS)
+    ticket.sla_warn_at = None
+    ticket.sla_warned_at = None
+    clock = clock_view(ticket, CalendarCache(), saturday)
+    assert clock.state == "running"
+    assert clock.remaining_seconds == 2 * 3600
+    assert clock.open_now is False
+    assert clock.boundary == dt.datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
+    assert "paused: outside support hours" in clock.text
+
+
+def test_open_calendar_counts_down_to_its_closing(world):
+    ticket = open_ticket(world.basic_customer, "P2")
+    monday_10 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
+    ticket.sla_due_at = dt.datetime(2026, 11, 24, 10, 0, tzinfo=PARIS)  # 7 h Monday + 1 h Tuesday
+    ticket.sla_warn_at = ticket.sla_warned_at = None
+    clock = clock_view(ticket, CalendarCache(), monday_10)
+    assert clock.remaining_seconds == 8 * 3600
+    assert clock.open_now is True
+    assert clock.boundary == dt.datetime(2026, 11, 23, 17, 0, tzinfo=PARIS)
+
+
+def test_warning_and_breach_states(world):
+    ticket = open_ticket(world.customer, "P1")  # Premium 24x7
+    now = ticket.submitted_at + dt.timedelta(minutes=25)
+    assert clock_view(ticket, CalendarCache(), now).state == "warning"  # past the warning instant
+    late = clock_view(ticket, CalendarCache(), ticket.submitted_at + dt.timedelta(minutes=40))
+    assert late.state == "breached" and late.remaining_seconds == -600
+    assert late.label == "Breached" and "overdue by 10 min" in late.text
+    early = clock_view(ticket, CalendarCache(), ticket.submitted_at + dt.timedelta(minutes=1))
+    assert early.state == "running" and early.remaining_seconds == 29 * 60
+
+
+def test_answered_ticket_does_not_tick(client, world):
+    ticket = open_ticket(world.customer, "P1")
+    client.force_login(world.agent)
+    client.post(reverse("desk_reply", args=[ticket.pk]), {"body": "On it"})
+    ticket.refresh_from_db()
+    clock = clock_view(ticket, CalendarCache())
+    assert clock.state == "fulfilled" and not clock.ticking and clock.label == "Met"
+
+
+def test_duration_texts():
+    assert duration(59) == "59 s"
+    assert duration(3 * 60) == "3 min"
+    assert duration(3600 + 5 * 60) == "1 h 05 min"
+    assert duration(2 * 86400 + 3 * 3600) == "2 d 3 h"
+    assert duration(dt.timedelta(minutes=-10)) == "10 min"
