@@ -224,6 +224,17 @@ class _State:
         return self._tables or None
 
 
+class _Unbuilt:
+    """Placeholder state: covers nothing, so the first query materialises (no None checks)."""
+
+    lo = hi = _EPOCH
+    lof = hif = 0.0
+    y0, y1 = 10**6, -(10**6)
+
+
+_UNBUILT: Any = _Unbuilt()
+
+
 def _utc_year_start(year: int) -> int:
     return (date(year, 1, 1).toordinal() - _EPOCH_ORDINAL) * DAY
 
@@ -367,7 +378,7 @@ class Calendar:
         self._by_weekday = tuple(tuple(x) for x in by_wd)
         self._lock = threading.RLock()
         self._years: dict[int, list[tuple[int, int]]] = {}
-        self._st: _State | None = None
+        self._st: _State = _UNBUILT
         with _CACHE_LOCK:
             if len(_CACHE) >= _CACHE_MAX:
                 _CACHE.pop(next(iter(_CACHE)))
@@ -422,12 +433,11 @@ class Calendar:
     def _state_for(self, y0: int, y1: int) -> _State:
         """Return a state covering UTC years y0..y1 (builds under the lock if needed)."""
         st = self._st
-        if st is not None and st.y0 <= y0 and y1 <= st.y1:
+        if st.y0 <= y0 and y1 <= st.y1:
             return st
         with self._lock:
             st = self._st
-            if st is not None:
-                y0, y1 = min(y0, st.y0), max(y1, st.y1)
+            y0, y1 = min(y0, st.y0), max(y1, st.y1)
             if y0 < _MIN_YEAR or y1 > _MAX_YEAR:
                 raise SlaError(f"dates must fall between {_MIN_YEAR} and {_MAX_YEAR}")
             if y1 - y0 > MAX_SPAN_YEARS:
@@ -472,7 +482,7 @@ class Calendar:
             r = u + delta
             return tz.fromutc(r.replace(tzinfo=tz))
         st = self._st
-        if st is None or not st.lo <= u < st.hi:
+        if not st.lo <= u < st.hi:
             st = self._cover(u)
         while True:
             # Inside an open interval F(u) = u - r[k] (r = B - C); in a gap F is C[k].
@@ -496,7 +506,7 @@ class Calendar:
         if self.always_open:
             return ub - ua
         st = self._st
-        if st is None or not (st.lo <= ua < st.hi and st.lo <= ub < st.hi):
+        if not (st.lo <= ua < st.hi and st.lo <= ub < st.hi):
             st = self._cover(ua, ub)
         b = st.b
         i = bisect_right(b, ua)
@@ -510,7 +520,7 @@ class Calendar:
         if self.always_open:
             return True
         st = self._st
-        if st is None or not st.lo <= u < st.hi:
+        if not st.lo <= u < st.hi:
             st = self._cover(u)
         return bool(bisect_right(st.b, u) & 1)
 
@@ -521,7 +531,7 @@ class Calendar:
         if self.always_open:
             return at.astimezone(tz)
         st = self._st
-        if st is None or not st.lo <= u < st.hi:
+        if not st.lo <= u < st.hi:
             st = self._cover(u)
         while True:
             i = bisect_right(st.b, u)
@@ -599,7 +609,7 @@ class Calendar:
         if self.always_open:
             return [t + d for t, d in zip(starts, deltas, strict=True)]
         st = self._st
-        if st is None or not (st.lof <= tmin and tmax < st.hif):
+        if not (st.lof <= tmin and tmax < st.hif):
             st = self._cover(_EPOCH + timedelta(seconds=tmin), _EPOCH + timedelta(seconds=tmax))
         while True:
             # F(t) = t*p[i] + q[i] is business seconds before t; the due time is the
