@@ -79,9 +79,10 @@ def calendar_for(
     public holidays plus ``extra_holidays`` minus ``removed_holidays``; 24x5 and
     24x7 have no holidays. The country is validated in every case. Cached.
     """
-    extra = (
-        tuple(sorted(extra_holidays.items())) if isinstance(extra_holidays, dict) else tuple(extra_holidays)
-    )
+    if isinstance(extra_holidays, dict):
+        extra = tuple(sorted(extra_holidays.items()))
+    else:  # [date, name] lists (e.g. from JSON) become hashable tuples for the cache key
+        extra = tuple(tuple(x) if isinstance(x, list) else x for x in extra_holidays)
     return _calendar_for(
         choice(Hours, hours, "hours"),
         choice(Region, region, "region"),
