@@ -250,21 +250,13 @@ def report(label: str, n_tickets: int, timings: dict[str, list[float]]) -> bool:
     return ok
 
 
-def run_one(database: str, n_tickets: int, repeat: int) -> bool:
+def run_one(database: str, n_tickets: int, repeat: int, open_share: float) -> int:
     """Each database in its own process: Django reads DATABASE_URL once, at setup."""
     import subprocess
 
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        database,
-        "--tickets",
-        str(n_tickets),
-        "--repeat",
-        str(repeat),
-    ]
-    return subprocess.run(command, check=False).returncode == 0
+    command = [sys.executable, __file__, "--child", database, "--tickets", str(n_tickets)]
+    command += ["--repeat", str(repeat), "--open-share", str(open_share)]
+    return subprocess.run(command, check=False).returncode
 
 
 def child(database: str, n_tickets: int, repeat: int, open_share: float) -> int:
