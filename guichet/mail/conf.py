@@ -53,3 +53,8 @@ def ack_enabled() -> bool:
 def ack_limit_per_hour() -> int:
     """Loop breaker (G8): at most this many automatic mails to one address per hour."""
     return int(getattr(settings, "GUICHET_MAIL_AUTO_LIMIT", 10))
+
+
+def sender_limit_per_hour() -> int:
+    """Loop breaker (G8): mails processed per sender per hour before the rest is held for review."""
+    return int(getattr(settings, "GUICHET_MAIL_SENDER_LIMIT", 30))

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guichet.mail import conf
-from guichet.mail.models import InboundMessage, InboundStatus, OutboundMail
+from guichet.mail.models import InboundMessage, InboundStatus, OutboundMail, OutboundStatus
 from guichet.mail.parsing import ParsedMail, clean_subject, header_message_id, parse, parse_bytes, sha256
 from guichet.tickets.models import Channel
 
@@ -34,10 +34,18 @@ class MessageTooLarge(ValueError):
 class Ignore(Exception):
     """Processing decided the mail creates nothing; the reason is kept on the row."""
 
+    status = InboundStatus.IGNORED
+
     def __init__(self, reason: str, ticket=None):
         super().__init__(reason)
         self.reason = reason
         self.ticket = ticket
+
+
+class Hold(Ignore):
+    """Processing stopped for an admin to decide (e.g. a storm from one sender): quarantined."""
+
+    status = InboundStatus.QUARANTINED
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,11 @@ def _claim(pk: int) -> InboundMessage | None:
         return row
 
 
-def process_inbound(pk: int) -> InboundMessage:
-    """Process one stored message if it is still waiting; record any failure on the row."""
+def process_inbound(pk: int, *, manual: bool = False) -> InboundMessage:
+    """Process one stored message if it is still waiting; record any failure on the row.
+
+    `manual` is an admin's decision to process it anyway (it lifts the per-sender rate limit).
+    """
     if _claim(pk) is None:
         return InboundMessage.objects.get(pk=pk)
     try:
@@ -133,7 +144,7 @@ def process_inbound(pk: int) -> InboundMessage:
             row = InboundMessage.objects.select_for_update().get(pk=pk)
             if row.status != InboundStatus.RECEIVED:
                 return row
-            _apply(row)
+            _apply(row, manual=manual)
             row.next_attempt_at = None
             row.processed_at = timezone.now()
             row.save()
@@ -189,13 +200,13 @@ def reprocess(pk: int) -> InboundMessage:
         row.attempts = 0
         row.next_attempt_at = None
         row.save(update_fields=["status", "attempts", "next_attempt_at"])
-    return process_inbound(pk)
+    return process_inbound(pk, manual=True)
 
 
 # --- The work itself --------------------------------------------------------------------------------
 
 
-def _apply(row: InboundMessage) -> None:
+def _apply(row: InboundMessage, *, manual: bool = False) -> None:
     parsed = parse(row.raw_bytes)
     row.from_address = ", ".join(parsed.from_addresses)[:320]
     row.subject = parsed.subject[:300]
@@ -203,13 +214,46 @@ def _apply(row: InboundMessage) -> None:
         person = _sender(parsed)
         ticket = _thread(parsed, person)
         if parsed.machine_reason:
+            _record_bounce(parsed)
             raise Ignore(_("Machine mail (%(reason)s).") % {"reason": parsed.machine_reason}, ticket)
+        if not manual:
+            _check_rate(row, parsed.sender)
         _deliver(row, parsed, person, ticket)
     except Ignore as ignored:
-        row.status = InboundStatus.IGNORED
+        row.status = ignored.status
         row.reason = ignored.reason
         row.ticket = ignored.ticket
-        logger.info("Inbound mail %s ignored: %s", row.pk, ignored.reason)
+        logger.info("Inbound mail %s %s: %s", row.pk, ignored.status, ignored.reason)
+
+
+def _check_rate(row: InboundMessage, address: str) -> None:
+    """G8: a storm from one address (a loop with a robot we did not recognise, or abuse) stops
+    creating tickets after GUICHET_MAIL_SENDER_LIMIT processed mails in an hour; the rest waits in
+    the quarantine for an admin."""
+    limit = conf.sender_limit_per_hour()
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = (
+        InboundMessage.objects.filter(
+            from_address=address, status=InboundStatus.PROCESSED, processed_at__gte=since
+        )
+        .exclude(pk=row.pk)
+        .count()
+    )
+    if recent >= limit:
+        raise Hold(
+            _("More than %(n)s e-mails from %(address)s in an hour: held for review.")
+            % {"n": limit, "address": address}
+        )
+
+
+def _record_bounce(parsed: ParsedMail) -> None:
+    """A delivery report about one of our mails marks that mail bounced (shown to agents)."""
+    ids = [*parsed.returned_ids, *parsed.thread_ids][:50]
+    if not ids or not parsed.machine_reason.startswith(("report", "machine sender", "null return")):
+        return
+    OutboundMail.objects.filter(message_id__in=ids, status=OutboundStatus.SENT).update(
+        status=OutboundStatus.BOUNCED, reason=(parsed.text or parsed.machine_reason)[:2000]
+    )
 
 
 def _sender(parsed: ParsedMail):

@@ -69,6 +69,7 @@ class InboundMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="inbound_pending"),
+            models.Index(fields=["from_address", "processed_at"], name="inbound_sender_rate"),
         ]
 
     def __str__(self) -> str:

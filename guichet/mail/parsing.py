@@ -49,6 +49,8 @@ class ParsedMail:
     machine_reason: str = ""
     # Parts we could not keep (too many parts, undecodable): reported on the ticket, never silent.
     dropped: list[str] = field(default_factory=list)
+    # For a delivery report: the Message-IDs of the returned message (which of our mails bounced).
+    returned_ids: list[str] = field(default_factory=list)
 
     @property
     def sender(self) -> str | None:
@@ -245,6 +247,25 @@ def attachments(msg: EmailMessage) -> tuple[list[MailAttachment], list[str]]:
     return kept, dropped
 
 
+def returned_message_ids(msg: EmailMessage) -> list[str]:
+    """The Message-ID(s) of the original message inside an RFC 3464 report (or a plain bounce)."""
+    found: list[str] = []
+    for index, part in enumerate(msg.walk()):
+        if index > MAX_PARTS:
+            break
+        content_type = part.get_content_type()
+        try:
+            if content_type == "message/rfc822" and part.is_multipart():
+                inner = part.get_payload()[0]
+                found += message_ids(str(inner.get("Message-ID", "")))
+            elif content_type == "text/rfc822-headers":
+                headers = parse_bytes(part.get_payload(decode=True) or b"")
+                found += message_ids(str(headers.get("Message-ID", "")))
+        except Exception:  # a malformed report only loses the bounce link, never the message
+            continue
+    return found
+
+
 def parse(raw: bytes) -> ParsedMail:
     msg = parse_bytes(raw)
     from_addresses = _addresses(msg, "From")
@@ -252,6 +273,7 @@ def parse(raw: bytes) -> ParsedMail:
     text = body_text(msg)
     stripped = strip_quoted(text)[:MAX_BODY_CHARS]
     files, dropped = attachments(msg) if msg.is_multipart() else ([], [])
+    reason = machine_reason(msg, from_addresses)
     return ParsedMail(
         message_id=header_message_id(msg, raw),
         from_addresses=from_addresses,
@@ -260,8 +282,9 @@ def parse(raw: bytes) -> ParsedMail:
         references=message_ids(_header(msg, "References")),
         text=stripped,
         attachments=files,
-        machine_reason=machine_reason(msg, from_addresses),
+        machine_reason=reason,
         dropped=dropped,
+        returned_ids=returned_message_ids(msg) if reason else [],
     )
 
 
