@@ -142,3 +142,25 @@ def test_sla_panel_fragment_polls(client, world):
     html = client.get(reverse("desk_sla_panel", args=[ticket.pk])).content.decode()
     assert html.lstrip().startswith('<section id="sla-panel"')
     assert "data-remaining=" in html and "SLA applied" in html
+
+
+def test_ticket_page_query_count_does_not_grow_with_messages(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guichet.tickets import services
+
+    ticket = open_ticket(world.customer, "P2")
+    client.force_login(world.agent)
+    url = reverse("desk_ticket", args=[ticket.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(6):
+        services.add_note(actor=world.agent, ticket=ticket, body=f"note {i}")
+        services.add_reply(actor=world.customer, ticket=ticket, body=f"reply {i}")
+    services.record_contact_attempt(actor=world.lead, ticket=ticket, channel="phone")
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(url).content.decode()
+    assert "note 5" in html and "reply 5" in html
+    assert len(many.captured_queries) == len(few.captured_queries), [q["sql"] for q in many.captured_queries]
