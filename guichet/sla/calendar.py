@@ -437,7 +437,8 @@ class Calendar:
             return st
         with self._lock:
             st = self._st
-            y0, y1 = min(y0, st.y0), max(y1, st.y1)
+            if max(y1, st.y1) - min(y0, st.y0) <= MAX_SPAN_YEARS:
+                y0, y1 = min(y0, st.y0), max(y1, st.y1)  # else: drop the old, far-away coverage
             if y0 < _MIN_YEAR or y1 > _MAX_YEAR:
                 raise SlaError(f"dates must fall between {_MIN_YEAR} and {_MAX_YEAR}")
             if y1 - y0 > MAX_SPAN_YEARS:

@@ -189,6 +189,13 @@ def test_validation_of_calendars() -> None:
         Window(0, time(9, tzinfo=UTC), 0, time(10))
 
 
+def test_far_apart_queries_do_not_accumulate_coverage() -> None:
+    cal = Calendar("Europe/Paris", Window.daily(range(5), time(9), time(17)), [date(2200, 1, 1)])
+    assert cal.add(paris(2026, 7, 10, 16), 2 * timedelta(hours=1)) == paris(2026, 7, 13, 10)
+    assert cal.add(paris(2199, 12, 31, 16), 2 * timedelta(hours=1)) == paris(2200, 1, 2, 10)
+    assert cal.add(paris(2026, 7, 10, 16), 2 * timedelta(hours=1)) == paris(2026, 7, 13, 10)
+
+
 def test_sparse_calendar_with_absurdly_long_target_fails_fast() -> None:
     cal = Calendar("UTC", [Window(0, time(9), 0, time(9, 1))])  # one minute a week
     with pytest.raises(InvalidTargetError, match="years"):
@@ -221,6 +228,14 @@ def test_extra_and_removed_holidays() -> None:
     assert not cal.is_open(paris(2026, 7, 13, 10))
     assert cal.is_open(paris(2026, 7, 14, 10))
     assert cal.explain(paris(2026, 7, 10, 16), 2 * H).holidays == ((date(2026, 7, 13), "Bridge day"),)
+
+
+def test_extra_holidays_from_json_lists() -> None:
+    cal = calendar_for("8x5", "worldwide", "Europe/Paris", "FR", extra_holidays=[[date(2026, 7, 13), "Pont"]])
+    assert not cal.is_open(paris(2026, 7, 13, 10))
+    assert cal is calendar_for(
+        "8x5", "worldwide", "Europe/Paris", "FR", extra_holidays={date(2026, 7, 13): "Pont"}
+    )
 
 
 def test_holidays_materialised_lazily_per_year() -> None:
