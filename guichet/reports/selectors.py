@@ -573,7 +573,7 @@ def _outcome_rows(qs: QuerySet, zone: zoneinfo.ZoneInfo, chunk_size: int) -> Ite
             "channel": channel,
             "status": status,
             "submitted_at": _iso(submitted_at),
-            "month": submitted_at.astimezone(zone).strftime("%Y-%m"),
+            "month": f"{(local := submitted_at.astimezone(zone)).year:04d}-{local.month:02d}",
             "target_minutes": target,
             "due_at": _iso(due_at),
             "first_response_at": _iso(first_response_at),

@@ -122,11 +122,19 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _plain(value: Any) -> Any:
+    return "" if value is None else value
+
+
+# Only these columns hold free text; the others are codes, numbers and ISO instants.
+_TEXT_FIELDS = frozenset({"external_id", "organisation", "contract"})
+
+
 def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(EXPORT_FIELDS)
     for row in rows:
-        yield writer.writerow([_cell(row[field]) for field in EXPORT_FIELDS])
+        yield writer.writerow([_cell(row[f]) if f in _TEXT_FIELDS else _plain(row[f]) for f in EXPORT_FIELDS])
 
 
 def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
