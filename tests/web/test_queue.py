@@ -110,3 +110,5 @@ def test_search_finds_subjects_and_messages(client, world):
     client.force_login(world.agent)
     assert ticket_ids(client.get(reverse("desk_search") + "?q=smoke").content.decode()) == [hit.pk]
     assert ticket_ids(client.get(reverse("desk_search") + "?q=printer").content.decode()) == [hit.pk]
+    page = client.get(reverse("desk_search") + "?q=smoke").content.decode()
+    assert "Matching messages" in page and "smoke everywhere" in page

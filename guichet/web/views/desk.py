@@ -193,7 +193,19 @@ def search(request: HttpRequest) -> HttpResponse:
         tickets = selectors.search_tickets(request.user, query).select_related(*QUEUE_RELATED)
         tickets = tickets.prefetch_related("contract__holiday_overrides")[:PAGE_SIZE]
         results = queue_rows(tickets, now)
-    context = {"form": form, "search_query": query, "rows": results, "nav": "search", "now": now}
+        found_messages = list(
+            selectors.search_messages(request.user, query).select_related("ticket", "author")[:PAGE_SIZE]
+        )
+    else:
+        found_messages = []
+    context = {
+        "form": form,
+        "search_query": query,
+        "rows": results,
+        "found_messages": found_messages,
+        "nav": "search",
+        "now": now,
+    }
     return render(request, "web/desk/search.html", context)
 
 
