@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.core.management import get_commands
+
+LOADDEMO_MODULE = "guichet.demo.management.commands.loaddemo"
 
 
 @dataclass(frozen=True)
@@ -12,6 +15,7 @@ class DemoLogin:
     role: str
     username: str
     password: str
+    organisation: str = ""
 
 
 def loaddemo_available() -> bool:
@@ -19,22 +23,18 @@ def loaddemo_available() -> bool:
 
 
 def demo_logins() -> list[DemoLogin]:
-    """The demo accounts to print, as guichet.demo declares them in DEMO_LOGINS.
+    """The demo accounts, as `guichet loaddemo` defines them (STAFF, CUSTOMERS, DEMO_PASSWORD).
 
-    Each entry may be a mapping or an object with role, username and password; an absent list
-    (the demo package not written yet) prints nothing rather than stopping the desk.
+    Read from the command's own tables so what `bin/run` prints cannot drift from what it loads;
+    without the command (or its tables) there is nothing to print, and the desk still starts.
     """
     try:
-        from guichet.demo import DEMO_LOGINS  # type: ignore[attr-defined]
+        loaddemo = import_module(LOADDEMO_MODULE)
     except ImportError:
         return []
-    return [
-        DemoLogin(
-            role=_field(entry, "role"), username=_field(entry, "username"), password=_field(entry, "password")
-        )
-        for entry in DEMO_LOGINS
-    ]
-
-
-def _field(entry: object, key: str) -> str:
-    return str(entry[key] if isinstance(entry, dict) else getattr(entry, key))
+    password = getattr(loaddemo, "DEMO_PASSWORD", "")
+    if not password:
+        return []
+    logins = [DemoLogin(str(row[1]), row[0], password) for row in getattr(loaddemo, "STAFF", ())]
+    logins += [DemoLogin("customer", row[0], password, row[1]) for row in getattr(loaddemo, "CUSTOMERS", ())]
+    return logins

@@ -103,8 +103,10 @@ class Command(BaseCommand):
         ]
         logins = demo_logins()
         if logins:
-            lines.append("  demo logins (user / password):")
-            lines.extend(f"    {login.role:<10} {login.username} / {login.password}" for login in logins)
+            lines.append(f"  demo logins (password for all: {logins[0].password}):")
+            for login in logins:
+                where = f", {login.organisation}" if login.organisation else ""
+                lines.append(f"    {login.username:<16} {login.role}{where}")
         lines.append("Press Ctrl-C to stop.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
