@@ -53,20 +53,21 @@ def decode_cursor(raw: str, ordering: str) -> Cursor:
     return cursor
 
 
-def _due_key(ticket) -> tuple:
-    # The order of _due_page: dated tickets by (due, id), then undated ones by id.
-    due = ticket.sla_due_at
-    return (due is None, due or dt.datetime.min.replace(tzinfo=dt.UTC), ticket.pk)
+def _due_key(key: tuple[dt.datetime | None, int]) -> tuple:
+    # The order of _due_keys: dated tickets by (due, id), then undated ones by id.
+    due, pk = key
+    return (due is None, due or dt.datetime.min.replace(tzinfo=dt.UTC), pk)
 
 
-def _key_of(ticket, ordering: str) -> dt.datetime | None:
-    return ticket.sla_due_at if ordering == "due" else ticket.submitted_at
+def _key_of(row: dict, ordering: str) -> dt.datetime | None:
+    return row["sla_due_at"] if ordering == "due" else row["submitted_at"]
 
 
 def keyset_page(
     qs: QuerySet, ordering: str, cursor: str | None, limit: int, statuses: Sequence[str] | None = None
 ) -> tuple[list, str | None]:
-    """One page of `qs` in `ordering` after `cursor`, and the cursor of the next page (or None).
+    """One page of `qs` (a `.values()` queryset of tickets, with id, sla_due_at and submitted_at) in
+    `ordering` after `cursor`, and the cursor of the next page (or None).
 
     `statuses` restricts the page to those statuses. In due order each status is read on its own
     (status, sla_due_at, id) index and the sorted runs are merged here: one `status IN (...)` scan
@@ -74,11 +75,15 @@ def keyset_page(
     """
     after = decode_cursor(cursor, ordering) if cursor else None
     if ordering == "due":
+        # Keys first (index-only work, no joins), then the full rows of this page only.
+        keys_qs = qs.values_list("sla_due_at", "id")
         if statuses is None:
-            rows = _due_page(qs, after, limit + 1)
+            keys = _due_keys(keys_qs, after, limit + 1)
         else:
-            runs = [_due_page(qs.filter(status=status), after, limit + 1) for status in statuses]
-            rows = list(heapq.merge(*runs, key=_due_key))[: limit + 1]
+            runs = [_due_keys(keys_qs.filter(status=status), after, limit + 1) for status in statuses]
+            keys = list(heapq.merge(*runs, key=_due_key))[: limit + 1]
+        by_id = {row["id"]: row for row in qs.filter(pk__in=[pk for _due, pk in keys])}
+        rows = [by_id[pk] for _due, pk in keys if pk in by_id]
     else:
         if statuses is not None:
             qs = qs.filter(status__in=statuses)
@@ -91,14 +96,14 @@ def keyset_page(
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = encode_cursor(Cursor(ordering, _key_of(last, ordering), last.pk))
+        next_cursor = encode_cursor(Cursor(ordering, _key_of(last, ordering), last["id"]))
     return rows, next_cursor
 
 
-def _due_page(qs: QuerySet, after: Cursor | None, want: int) -> list:
+def _due_keys(qs: QuerySet, after: Cursor | None, want: int) -> list[tuple[dt.datetime | None, int]]:
     # Two index-ordered scans rather than one "NULLS LAST" ORDER BY with an OR in the WHERE clause,
     # which neither SQLite nor PostgreSQL can answer from the (sla_due_at, id) index.
-    rows: list = []
+    keys: list = []
     if after is None or after.key is not None:
         dated = qs.filter(sla_due_at__isnull=False).order_by("sla_due_at", "id")
         if after is not None:
@@ -106,10 +111,10 @@ def _due_page(qs: QuerySet, after: Cursor | None, want: int) -> list:
             dated = dated.filter(sla_due_at__gte=after.key).filter(
                 Q(sla_due_at__gt=after.key) | Q(id__gt=after.id)
             )
-        rows = list(dated[:want])
-    if len(rows) < want:
+        keys = list(dated[:want])
+    if len(keys) < want:
         undated = qs.filter(sla_due_at__isnull=True).order_by("id")
         if after is not None and after.key is None:
             undated = undated.filter(id__gt=after.id)
-        rows += list(undated[: want - len(rows)])
-    return rows
+        keys += list(undated[: want - len(keys)])
+    return keys

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from guichet.api.schemas import TicketPage
 from guichet.tickets.models import AuditEntry, ContactAttempt, Message, MessageKind, SlaEvent, Ticket
 
 from .conftest import SUBMITTED, open_ticket
@@ -390,3 +391,15 @@ def test_status_filtered_pages_merge_statuses_in_due_order(world):
             break
     assert seen == expected
     assert agent.get("/tickets", status="solved", open="true").json()["items"] == []
+
+
+def test_list_items_are_the_detail_representation(world):
+    world.api("agent").post(f"/tickets/{world.ticket_b.pk}/assign", {"assignee_id": world.agent.pk})
+    for who in ("agent", "bob"):
+        api = world.api(who)
+        page = api.get("/tickets").json()
+        TicketPage.model_validate(page)  # the list is encoded without ninja's validation
+        items = page["items"]
+        assert items
+        for item in items:
+            assert item == api.get(f"/tickets/{item['id']}").json()
