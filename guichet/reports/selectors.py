@@ -700,14 +700,24 @@ class SlaStatement:
         }
 
 
-def ticket_sla_statement(ticket: Ticket, *, as_of: dt.datetime | None = None) -> SlaStatement:
+def ticket_sla_statement(
+    ticket: Ticket, *, as_of: dt.datetime | None = None, person: Any | None = None
+) -> SlaStatement:
     """The proof, for one ticket, of the target committed and whether it was met.
 
     The caller has already checked the ticket is visible (fetch it through `visible_tickets`).
+    With `person`, the ledger is read through `visible_sla_events`, the tickets selectors' rule for
+    what of the SLA history that person may see.
     """
     as_of = as_of or timezone.now()
     contract = ticket.contract
-    rows = list(SlaEvent.objects.filter(ticket=ticket).select_related("actor").order_by("seq"))
+    if person is None:
+        events_qs = SlaEvent.objects.filter(ticket=ticket)
+    else:
+        from guichet.tickets.selectors import visible_sla_events
+
+        events_qs = visible_sla_events(person, ticket)
+    rows = list(events_qs.select_related("actor").order_by("seq"))
     events = [
         StatementEvent(
             seq=event.seq,

@@ -175,7 +175,7 @@ def _statement(request: HttpRequest, pk: int) -> selectors.SlaStatement:
         ticket = selectors.visible_ticket(request.user, pk)
     except NotVisible as exc:
         raise Http404 from exc
-    return selectors.ticket_sla_statement(ticket)
+    return selectors.ticket_sla_statement(ticket, person=request.user)
 
 
 @login_required

@@ -15,21 +15,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guichet.contracts.models import Organisation
 from guichet.reports import selectors
 from guichet.reports.selectors import EXPORT_FIELDS, NotVisible, Period, ReportError
 
+# Machine keys (CSV/JSON) and the table's translated headings.
 TABLE_COLUMNS = (
-    ("under_sla", "under SLA"),
-    ("met", "met"),
-    ("missed", "missed"),
-    ("missed_answered_late", "late"),
-    ("open_within_target", "open"),
-    ("attainment_percent", "attainment %"),
-    ("response_median_minutes", "median min"),
-    ("response_p90_minutes", "p90 min"),
-    ("no_sla", "no SLA"),
+    ("under_sla", gettext_lazy("under SLA")),
+    ("met", gettext_lazy("met")),
+    ("missed", gettext_lazy("missed")),
+    ("missed_answered_late", gettext_lazy("late")),
+    ("open_within_target", gettext_lazy("open")),
+    ("attainment_percent", gettext_lazy("attainment %")),
+    ("response_median_minutes", gettext_lazy("median min")),
+    ("response_p90_minutes", gettext_lazy("p90 min")),
+    ("no_sla", gettext_lazy("no SLA")),
 )
 
 
@@ -130,7 +132,10 @@ class Command(BaseCommand):
             writer.writerow([*dims, *values])
             writer.writerows(body)
             return
-        header = [*dims, *(label for _c, label in TABLE_COLUMNS)]
+        # The table is for people: translated headings and words (CSV keeps stable tokens).
+        header = [str(selectors.DIMENSION_LABELS[d]) for d in dims] + [str(lab) for _c, lab in TABLE_COLUMNS]
+        words = {"total": _("Total"), "no plan": _("No plan")}
+        body = [[words.get(c, c) if i < len(dims) else c for i, c in enumerate(cells)] for cells in body]
         widths = [max(len(str(cell)) for cell in column) for column in zip(header, *body, strict=True)]
 
         def line(cells: list[Any]) -> str:
