@@ -28,6 +28,7 @@ The exit code is 0 unless ``--strict`` is given and a bar fails.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import random
 import statistics
@@ -193,9 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     samples: dict[tuple[str, str], list[float]] = {(lib, name): [] for lib, name, _, _ in cases}
     for _ in range(reps):
         for lib, name, fn, _items in cases:
-            t0 = time.perf_counter()
-            fn()
-            samples[(lib, name)].append(time.perf_counter() - t0)
+            gc.collect()
+            gc.disable()  # as timeit does: no collector pauses inside a timed run
+            try:
+                t0 = time.perf_counter()
+                fn()
+                samples[(lib, name)].append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
     rows = [
         (lib, name, statistics.median(samples[(lib, name)]) / items, items) for lib, name, _, items in cases
     ]

@@ -509,11 +509,11 @@ class Calendar:
         st = self._st
         if not (st.lo <= ua < st.hi and st.lo <= ub < st.hi):
             st = self._cover(ua, ub)
-        b = st.b
+        b, c, r = st.b, st.c, st.r
         i = bisect_right(b, ua)
-        fa = ua - st.r[i - 1] if i & 1 else st.c[i - 1]
+        fa = ua - r[i - 1] if i & 1 else c[i - 1]
         i = bisect_right(b, ub)
-        return (ub - st.r[i - 1] if i & 1 else st.c[i - 1]) - fa
+        return (ub - r[i - 1] if i & 1 else c[i - 1]) - fa
 
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` is inside business hours (windows are half-open)."""
