@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.contracts.models import Organisation, Plan, Priority
-from guichet.tickets.models import SlaEvent, SlaEventKind, SlaState, Ticket
+from guichet.tickets.models import SlaEvent, SlaEventKind, SlaState, Status, Ticket
 
 
 class ReportError(ValueError):
@@ -40,6 +40,7 @@ MET = "met"
 MISSED_UNANSWERED = "breached"
 MISSED_LATE = "answered_late"
 OPEN = "open"
+CLOSED_UNANSWERED = "closed_unanswered"
 NO_SLA = "no_sla"
 
 OUTCOME_LABELS = {
@@ -47,8 +48,12 @@ OUTCOME_LABELS = {
     MISSED_UNANSWERED: _("Missed (not answered in time)"),
     MISSED_LATE: _("Missed (answered late)"),
     OPEN: _("Open, within target"),
+    CLOSED_UNANSWERED: _("Solved or closed before any response was due"),
     NO_SLA: _("No SLA"),
 }
+
+
+CLOSED_STATUSES = (Status.SOLVED, Status.CLOSED)
 
 
 def outcome_expression(as_of: dt.datetime) -> Case:
@@ -63,6 +68,9 @@ def outcome_expression(as_of: dt.datetime) -> Case:
         When(sla_state=SlaState.FULFILLED_LATE, then=Value(MISSED_LATE)),
         When(sla_state=SlaState.BREACHED, then=Value(MISSED_UNANSWERED)),
         When(sla_state=SlaState.RUNNING, sla_due_at__lt=as_of, then=Value(MISSED_UNANSWERED)),
+        # Solving or closing pauses the clock: no response was given, and none is owed unless the
+        # ticket is reopened. Neither met nor missed, and not "open" either.
+        When(sla_state=SlaState.PAUSED, status__in=CLOSED_STATUSES, then=Value(CLOSED_UNANSWERED)),
         default=Value(OPEN),
         output_field=CharField(),
     )
@@ -182,6 +190,7 @@ class AttainmentRow:
     breached: int = 0
     answered_late: int = 0
     open: int = 0
+    closed_unanswered: int = 0
     # Business time from submission to first response, in minutes (answered tickets under SLA).
     response_median_minutes: float | None = None
     response_p90_minutes: float | None = None
@@ -241,6 +250,7 @@ class AttainmentRow:
             "missed_unanswered": self.breached,
             "missed_answered_late": self.answered_late,
             "open_within_target": self.open,
+            "closed_without_response": self.closed_unanswered,
             "attainment_percent": None if self.attainment is None else str(self.attainment),
             "response_median_minutes": self.response_median_minutes,
             "response_p90_minutes": self.response_p90_minutes,
@@ -311,6 +321,7 @@ _COUNTS = {
     "n_breached": Count("pk", filter=Q(sla_outcome=MISSED_UNANSWERED)),
     "n_late": Count("pk", filter=Q(sla_outcome=MISSED_LATE)),
     "n_open": Count("pk", filter=Q(sla_outcome=OPEN)),
+    "n_closed": Count("pk", filter=Q(sla_outcome=CLOSED_UNANSWERED)),
 }
 
 
@@ -329,6 +340,7 @@ def _row_from(values: dict[str, Any]) -> AttainmentRow:
         breached=values["n_breached"],
         answered_late=values["n_late"],
         open=values["n_open"],
+        closed_unanswered=values["n_closed"],
     )
 
 
@@ -600,6 +612,8 @@ def outcome_of(ticket: Ticket, as_of: dt.datetime | None = None) -> str:
         return MISSED_UNANSWERED
     if state == SlaState.RUNNING and ticket.sla_due_at is not None and ticket.sla_due_at < as_of:
         return MISSED_UNANSWERED
+    if state == SlaState.PAUSED and ticket.status in CLOSED_STATUSES:
+        return CLOSED_UNANSWERED
     return OPEN
 
 

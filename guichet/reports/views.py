@@ -66,7 +66,13 @@ def attainment(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/attainment.html",
-        {"form": form, "report": report, "query": query, "nav": "reports"},
+        {
+            "form": form,
+            "report": report,
+            "query": query,
+            "nav": "reports",
+            "max_timing": selectors.MAX_TIMING_TICKETS,
+        },
         status=200 if form.is_valid() else 400,
     )
 

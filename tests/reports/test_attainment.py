@@ -178,3 +178,28 @@ def test_R_PLAN_4_bad_parameters_are_refused_clearly():
     with pytest.raises(ReportError, match="customer"):
         selectors.parse_dimensions("plan,customer")
     assert selectors.parse_dimensions("month, plan") == ("plan", "month")
+
+
+def test_R_PLAN_4_ticket_solved_before_any_response_is_neither_met_nor_missed(desk):
+    may = Period(dt.date(2026, 5, 1), dt.date(2026, 5, 31), UTC)
+    ticket = services.open_ticket(
+        actor=desk.agent,
+        requester=desk.acme_customer,
+        subject="never mind",
+        body="It works again.",
+        priority="P3",
+        channel="email",
+        submitted_at=at(5, 5, 8),
+    )
+    services.change_status(
+        actor=desk.agent, ticket=ticket, status="solved", reason="withdrawn", at=at(5, 5, 9)
+    )
+    report = selectors.attainment(person=None, period=may, as_of=LATER)
+    assert counts(report.totals) == (1, 0, 1, 0, 0, 0, 0)
+    assert report.totals.closed_unanswered == 1
+    assert report.totals.attainment is None
+    assert selectors.ticket_sla_statement(ticket).outcome == selectors.CLOSED_UNANSWERED
+    # Reopened, the clock runs again: past its due instant it is missed.
+    services.change_status(actor=desk.agent, ticket=ticket, status="open", reason="back", at=at(5, 6, 9))
+    reopened = selectors.attainment(person=None, period=may, as_of=LATER)
+    assert (reopened.totals.closed_unanswered, reopened.totals.missed) == (0, 1)

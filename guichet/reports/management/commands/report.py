@@ -28,6 +28,7 @@ TABLE_COLUMNS = (
     ("missed", gettext_lazy("missed")),
     ("missed_answered_late", gettext_lazy("late")),
     ("open_within_target", gettext_lazy("open")),
+    ("closed_without_response", gettext_lazy("closed unanswered")),
     ("attainment_percent", gettext_lazy("attainment %")),
     ("response_median_minutes", gettext_lazy("median min")),
     ("response_p90_minutes", gettext_lazy("p90 min")),
