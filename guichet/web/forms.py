@@ -67,11 +67,9 @@ class QueueFilterForm(forms.Form):
         label=_("Priority"), choices=[("", _("Any")), *Priority.choices], required=False
     )
     plan = forms.ChoiceField(label=_("Plan"), choices=[("", _("Any")), *Plan.choices], required=False)
-    organisation = forms.ModelChoiceField(
-        label=_("Organisation"),
-        queryset=Organisation.objects.order_by("name"),
-        required=False,
-        empty_label=_("Any"),
+    # Plain choices from one narrow query: a ModelChoiceField builds a model instance per option.
+    organisation = forms.TypedChoiceField(
+        label=_("Organisation"), coerce=int, required=False, empty_value=None
     )
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     breached = forms.ChoiceField(label=_("Breached only"), choices=BOOL_CHOICES, required=False)
@@ -81,6 +79,10 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [
+            ("", _("Any")),
+            *Organisation.objects.order_by("name").values_list("pk", "name"),
+        ]
         self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Unassigned"))] + [
             (str(a.pk), str(a)) for a in agents
         ]

@@ -52,7 +52,7 @@ def _filtered_queue(user: Person, data: dict, now: dt.datetime):
     if data.get("plan"):
         qs = qs.filter(plan=data["plan"])
     if data.get("organisation"):
-        qs = qs.filter(organisation=data["organisation"])
+        qs = qs.filter(organisation_id=data["organisation"])
     assignee = data.get("assignee")
     if assignee == "none":
         qs = qs.filter(assignee__isnull=True)
@@ -155,11 +155,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or not filters_form.is_valid():
         messages.error(request, _("The view was not saved: give it a name and valid filters."))
         return redirect("desk_queue")
-    filters = {
-        k: str(v.pk if hasattr(v, "pk") else v)
-        for k, v in filters_form.cleaned_data.items()
-        if v not in (None, "", False)
-    }
+    filters = {k: str(v) for k, v in filters_form.cleaned_data.items() if v not in (None, "", False)}
     view, created = SavedView.objects.update_or_create(
         owner=request.user,
         name=form.cleaned_data["name"],
