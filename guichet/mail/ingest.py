@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guichet.mail import conf
@@ -218,7 +218,9 @@ def _apply(row: InboundMessage, *, manual: bool = False) -> None:
             raise Ignore(_("Machine mail (%(reason)s).") % {"reason": parsed.machine_reason}, ticket)
         if not manual:
             _check_rate(row, parsed.sender)
-        _deliver(row, parsed, person, ticket)
+        # Notes added to the message (parts not kept) are in the customer's language.
+        with translation.override(person.language or None):
+            _deliver(row, parsed, person, ticket)
     except Ignore as ignored:
         row.status = ignored.status
         row.reason = ignored.reason

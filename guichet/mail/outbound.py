@@ -137,11 +137,41 @@ def send_ticket_mail(
         record.save(update_fields=["status", "reason"])
         logger.warning("Automatic mail to %s not sent: rate limit", to)
         return record
-    build_message(record, body, references=references, auto=auto).send()
+    try:
+        build_message(record, body, references=references, auto=auto).send()
+    except Exception as exc:
+        # Stays pending: `retry_pending` sends it again later, with the same Message-ID.
+        record.reason = f"{type(exc).__name__}: {exc}"[:2000]
+        record.save(update_fields=["reason"])
+        raise
     record.status = OutboundStatus.SENT
     record.sent_at = timezone.now()
-    record.save(update_fields=["status", "sent_at"])
+    record.reason = ""
+    record.save(update_fields=["status", "sent_at", "reason"])
     return record
+
+
+def retry_pending(now: dt.datetime | None = None) -> int:
+    """Send again the mail whose sending failed (SMTP server down): after 2 minutes, for a day.
+
+    The task that sent it is enqueued again; it rebuilds the mail and reuses the recorded row.
+    """
+    from guichet.tickets.notifications import send_message_notification
+
+    now = now or timezone.now()
+    pending = OutboundMail.objects.filter(status=OutboundStatus.PENDING)
+    expired = pending.filter(created_at__lt=now - dt.timedelta(days=1))
+    expired.update(status=OutboundStatus.FAILED)
+    retried = 0
+    for record in pending.filter(created_at__lt=now - dt.timedelta(minutes=2))[:200]:
+        if record.kind == OutboundKind.ACKNOWLEDGEMENT and record.inbound_id:
+            send_acknowledgement.enqueue(record.inbound_id)
+        elif record.ticket_message_id:
+            send_message_notification.enqueue(record.ticket_message_id)
+        else:
+            continue
+        retried += 1
+    return retried
 
 
 def _over_limit(to: str) -> bool:
@@ -160,7 +190,7 @@ def queue_acknowledgement(inbound: InboundMessage) -> None:
     if conf.ack_enabled():
         pk = inbound.pk
         # Deferred explicitly: not every task backend waits for the commit by itself.
-        transaction.on_commit(lambda: send_acknowledgement.enqueue(pk))
+        transaction.on_commit(lambda: send_acknowledgement.enqueue(pk), robust=True)
 
 
 @task()

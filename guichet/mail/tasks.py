@@ -1,9 +1,9 @@
 """Background work of the e-mail channel.
 
 Every minute (a Huey periodic task, like the ticket scans in guichet/tickets/tasks.py) the worker
-polls every configured IMAP mailbox, then retries stored messages whose processing failed earlier
-and whose backoff has passed. `process_inbound_task` processes one stored message (the SMTP
-ingress hands its messages to it).
+polls every configured IMAP mailbox, retries stored messages whose processing failed earlier and
+whose backoff has passed, and sends again outbound mail that the SMTP server refused.
+`process_inbound_task` processes one stored message (the SMTP ingress hands its messages to it).
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ def poll_and_retry() -> dict[str, object]:
     """One round: poll the mailboxes, then retry what is due. Never two rounds at once."""
     from guichet.mail.imap import poll_all
     from guichet.mail.ingest import process_due
+    from guichet.mail.outbound import retry_pending
 
     try:
         # Two concurrent rounds would only race to store and acknowledge the same mail.
         with HUEY.lock_task("guichet-mail-poll"):
             results = poll_all()
             retried = process_due()
+            resent = retry_pending()
     except TaskLockedException:
         logger.info("Mailbox poll already running; skipped")
         return {"skipped": True}
@@ -44,12 +46,13 @@ def poll_and_retry() -> dict[str, object]:
             for r in results
         ],
         "retried": retried,
+        "resent": resent,
     }
-    if retried or any(r.stored or r.errors for r in results):
+    if retried or resent or any(r.stored or r.errors for r in results):
         logger.info("Mail round: %s", summary)
     return summary
 
 
-@db_periodic_task(crontab(minute="*"), name="guichet.mail.poll_mailboxes")
+@db_periodic_task(crontab(minute="*"))
 def poll_mailboxes_every_minute() -> dict[str, object]:
     return poll_and_retry()

@@ -138,3 +138,47 @@ def test_R_CHAN_2_acknowledgements_to_one_address_are_rate_limited(world, mailou
     assert "automatic mails" in acks.last().reason
     assert len(mailoutbox) == 3
     assert all(headers(m)["Auto-Submitted"] == "auto-replied" for m in mailoutbox)
+
+
+class Sink:
+    """A real SMTP server that keeps what it receives (the customer's side)."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.received.append(envelope.original_content)
+        return "250 OK"
+
+
+def test_R_CHAN_2_mail_refused_by_the_smtp_server_is_sent_again_with_the_same_id(world, settings):
+    from aiosmtpd.controller import Controller
+
+    from guichet.mail.outbound import retry_pending
+    from tests.mail.conftest import free_port
+
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+
+    # Nothing listens yet: the acknowledgement cannot leave, the ticket is created all the same.
+    inbound = ingest_raw(mail("alice@acme.test", "Down", "x", message_id="<sd@c.test>"), source="t")
+    assert inbound.status == InboundStatus.PROCESSED
+    record = OutboundMail.objects.get(inbound=inbound)
+    assert record.status == OutboundStatus.PENDING and "Connection refused" in record.reason
+    assert retry_pending() == 0  # too early
+
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert retry_pending(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+    finally:
+        controller.stop()
+    record.refresh_from_db()
+    assert record.status == OutboundStatus.SENT
+    assert len(sink.received) == 1
+    assert f"Message-ID: <{record.message_id}>".encode() in sink.received[0]
+    assert retry_pending(now=timezone.now() + dt.timedelta(minutes=3)) == 0
