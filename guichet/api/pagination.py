@@ -64,10 +64,16 @@ def _key_of(row: dict, ordering: str) -> dt.datetime | None:
 
 
 def keyset_page(
-    qs: QuerySet, ordering: str, cursor: str | None, limit: int, statuses: Sequence[str] | None = None
-) -> tuple[list, str | None]:
-    """One page of `qs` (a `.values()` queryset of tickets, with id, sla_due_at and submitted_at) in
-    `ordering` after `cursor`, and the cursor of the next page (or None).
+    qs: QuerySet,
+    ordering: str,
+    cursor: str | None,
+    limit: int,
+    statuses: Sequence[str] | None = None,
+    *,
+    values: Sequence[str],
+) -> tuple[list[dict], str | None]:
+    """One page of the tickets of `qs`, as `.values(*values)` dicts (which must include id,
+    sla_due_at and submitted_at), in `ordering` after `cursor`, and the next page's cursor or None.
 
     `statuses` restricts the page to those statuses. In due order each status is read on its own
     (status, sla_due_at, id) index and the sorted runs are merged here: one `status IN (...)` scan
@@ -76,13 +82,13 @@ def keyset_page(
     after = decode_cursor(cursor, ordering) if cursor else None
     if ordering == "due":
         # Keys first (index-only work, no joins), then the full rows of this page only.
-        keys_qs = qs.values_list("sla_due_at", "id")
+        keys_qs = qs.select_related(None).values_list("sla_due_at", "id")
         if statuses is None:
             keys = _due_keys(keys_qs, after, limit + 1)
         else:
             runs = [_due_keys(keys_qs.filter(status=status), after, limit + 1) for status in statuses]
             keys = list(heapq.merge(*runs, key=_due_key))[: limit + 1]
-        by_id = {row["id"]: row for row in qs.filter(pk__in=[pk for _due, pk in keys])}
+        by_id = {row["id"]: row for row in qs.filter(pk__in=[pk for _due, pk in keys]).values(*values)}
         rows = [by_id[pk] for _due, pk in keys if pk in by_id]
     else:
         if statuses is not None:
@@ -90,7 +96,7 @@ def keyset_page(
         page = qs.order_by("-submitted_at", "-id")
         if after is not None:
             page = page.filter(Q(submitted_at__lt=after.key) | Q(submitted_at=after.key, id__lt=after.id))
-        rows = list(page[: limit + 1])
+        rows = list(page.values(*values)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None

@@ -109,11 +109,12 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]):
     if filters.due_before is not None:
         qs = qs.filter(sla_due_at__lt=filters.due_before)
     rows, next_cursor = keyset_page(
-        qs.select_related(None).values(*present.TICKET_VALUES),
+        qs.select_related(None),
         filters.ordering,
         filters.cursor,
         filters.limit,
         statuses,
+        values=present.TICKET_VALUES,
     )
     page = {
         "items": [present.ticket_from_values(row, viewer) for row in rows],
