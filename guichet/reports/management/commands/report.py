@@ -183,10 +183,15 @@ class Command(BaseCommand):
             out(f"  {key}: {_blank(data[key]) or '-'}")
         out(_("Ledger:"))
         for event in data["events"]:
-            out(
-                f"  {event['seq']:>3} {event['kind']:<11} at {event['at']}  due {event['due_at'] or '-'}"
-                f"  {event['actor'] or 'system'}  {event['reason']}"
-            )
+            line = _("%(seq)s %(kind)s at %(at)s, due after it %(due)s, by %(actor)s %(reason)s") % {
+                "seq": f"{event['seq']:>3}",
+                "kind": event["kind"],
+                "at": event["at"],
+                "due": event["due_at"] or "-",
+                "actor": event["actor"] or _("system"),
+                "reason": event["reason"],
+            }
+            out("  " + line.rstrip())
 
 
 def _blank(value: Any) -> Any:
