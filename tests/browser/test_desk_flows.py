@@ -174,3 +174,21 @@ def test_phone_layout_stacks_the_queue(page, live_server, world, artefacts_dir):
     box = row.bounding_box()
     assert box is not None and box["width"] <= 390
     shot(page, artefacts_dir, "queue-phone")
+
+
+def test_queue_updates_without_reload_and_the_countdown_ticks(page, live_server, world, artefacts_dir):
+    open_ticket(world.customer, "P1", subject="First one")  # Premium 24x7: its clock runs now
+    sign_in(page, live_server, "agent")
+    clock = page.locator("tr[data-ticket-id] .clock-text").first
+    before = clock.inner_text()
+    expect(clock).not_to_have_text(before, timeout=5000)  # guichet.js ticks every second
+    page.evaluate("window.marker = 'same page'")
+    fresh = open_ticket(world.customer, "P1", subject="Arrived while watching")
+    # What the 30 s poll does, triggered now: the list partial is fetched and swapped in place.
+    page.evaluate(
+        "htmx.ajax('GET', document.getElementById('queue-rows').getAttribute('hx-get'),"
+        " {target: '#queue-rows', swap: 'outerHTML'})"
+    )
+    expect(page.locator(f'tr[data-ticket-id="{fresh.pk}"]')).to_be_visible()
+    assert page.evaluate("window.marker") == "same page"  # no reload
+    expect(page.locator("tr[data-ticket-id] .clock-text").first).to_contain_text("left")
