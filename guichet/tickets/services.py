@@ -766,6 +766,12 @@ def raise_priority(
                     restart = state.due_at is None or candidate < state.due_at
             data.update(terms, restart=restart, previous_due=state.due_at)
         _append(locked, SlaEventKind.RAISED, at=when, actor=actor, reason=reason, data=data)
+        if priority in (Priority.P1, Priority.P2):
+            # The contact window no longer applies: replies held for business hours go out now.
+            for held in locked.messages.filter(delivered_at__isnull=True, deliver_at__isnull=False):
+                held.delivered_at = when
+                held.save(update_fields=["delivered_at"])
+                _notify_message(held)
         _audit(
             locked,
             actor,

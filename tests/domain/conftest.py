@@ -16,7 +16,7 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
 
 @pytest.fixture(autouse=True)
-def _immediate_tasks(settings):
+def _immediate_tasks(settings, tmp_path):
     # Notifications run inline so their mails land in the locmem outbox.
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -25,6 +25,7 @@ def _immediate_tasks(settings):
     settings.GUICHET_DOWNGRADE_MIN_ATTEMPTS = 1
     # Password hashing is deliberately slow; these tests create many people.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"  # attachments never land in the working tree
 
 
 def make_org(

@@ -570,3 +570,15 @@ def test_R_PRIO_7_p3_p4_clocks_run_on_business_hours_on_every_plan(agent, premiu
     ticket = open_(agent, premium_customer, "P3", at=paris(7, 10))  # Saturday: waits for Monday 09:00
     assert ticket.sla_due_at == paris(9, 13)
     assert ticket.sla_events.get(kind="applied").data["calendar"]["hours"] == "8x5"
+
+
+def test_R_PRIO_7_raise_to_p2_releases_held_replies(agent, basic_customer):
+    ticket = open_(agent, basic_customer, "P3", at=paris(6, 16))
+    reply = services.add_reply(actor=agent, ticket=ticket, body="Answer", at=paris(6, 19))
+    assert reply.is_held
+    services.raise_priority(
+        actor=agent, ticket=ticket, priority="P2", reason="worse", impact_confirmed=True, at=paris(6, 20)
+    )
+    reply.refresh_from_db()
+    assert reply.delivered_at == paris(6, 20)
+    assert reply in selectors.visible_messages(basic_customer, ticket)
