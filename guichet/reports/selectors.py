@@ -355,6 +355,8 @@ def attainment(
 ) -> AttainmentReport:
     """Attainment of the first-response targets for tickets submitted in `period`.
 
+    `as_of` (default now) only decides whether a running clock is already overdue; the report
+    reads the ledger as it stands, it does not rebuild the past.
     One grouped query gives the rows and one ungrouped query the totals; the optional
     response-time percentiles need business time, which only the SLA core can compute (see
     `_response_timings`).

@@ -203,3 +203,28 @@ def test_R_PLAN_4_ticket_solved_before_any_response_is_neither_met_nor_missed(de
     services.change_status(actor=desk.agent, ticket=ticket, status="open", reason="back", at=at(5, 6, 9))
     reopened = selectors.attainment(person=None, period=may, as_of=LATER)
     assert (reopened.totals.closed_unanswered, reopened.totals.missed) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "as_of", [at(3, 20, 10, 15), at(4, 15, 8, 59), at(4, 15, 9, 0), at(4, 22, 21), LATER]
+)
+def test_R_PLAN_4_aggregates_exports_and_statements_agree(desk, as_of):
+    from collections import Counter
+
+    report = selectors.attainment(
+        person=None, period=SPRING, by="organisation", as_of=as_of, with_timings=False
+    )
+    exported = list(selectors.ticket_outcomes(person=None, period=SPRING, as_of=as_of))
+    by_export = Counter((row["organisation"], row["outcome"]) for row in exported)
+    by_statement = Counter(
+        (desk.t(name).organisation.name, selectors.ticket_sla_statement(desk.t(name), as_of=as_of).outcome)
+        for name in desk.tickets
+    )
+    assert by_export == by_statement
+    for row in report.rows:
+        assert row.met == by_export[(row.organisation, selectors.MET)]
+        assert row.breached == by_export[(row.organisation, selectors.MISSED_UNANSWERED)]
+        assert row.answered_late == by_export[(row.organisation, selectors.MISSED_LATE)]
+        assert row.open == by_export[(row.organisation, selectors.OPEN)]
+        assert row.no_sla == by_export[(row.organisation, selectors.NO_SLA)]
+    assert report.totals.total == len(exported) == 10
