@@ -44,6 +44,14 @@ def test_R_PLAN_4_customer_report_page_in_chromium(page, live_server, live_desk,
     page.screenshot(path=str(artefacts_dir / "reports-customer.png"), full_page=True)
     csv_href = page.get_by_test_id("export-csv").get_attribute("href")
     assert "from=2026-03-01" in csv_href and "zone=Europe%2FParis" in csv_href
+    # The streamed export through the live server (outside any test transaction), with the
+    # browser's session: Acme's five tickets only.
+    export = page.request.get(f"{live_server.url}{csv_href}")
+    assert export.status == 200
+    lines = export.text().strip().splitlines()
+    assert lines[0].startswith("ticket,external_id,organisation")
+    assert len(lines) == 1 + 5
+    assert all(",Acme," in line for line in lines[1:])
     page.goto(f"{live_server.url}/reports/tickets/{live_desk.tickets['a5'].pk}/")
     expect(page.get_by_test_id("outcome")).to_have_text("Met")
     expect(page.get_by_test_id("statement")).to_contain_text("Q-ACME (Premium)")
