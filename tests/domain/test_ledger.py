@@ -130,6 +130,27 @@ def test_replay_equals_stored_state_over_generated_histories(db):
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         # At most one breach and one warning per due instant.
         assert sum(e.kind == "breached" for e in events) <= 1
+        # Independent of how the replay finds the due instant: the business time the running
+        # segments of the current clock use up to it is exactly the target.
+        state = sla.replay(events)
+        if state.due_at is not None and not state.complete:
+            calendar = state.calendar()
+            used = sum(
+                (
+                    calendar.between(s.start, min(s.end or state.due_at, state.due_at))
+                    for s in state.clock_segments
+                    if s.start < state.due_at
+                ),
+                dt.timedelta(0),
+            )
+            assert used == state.target, ticket.pk
+        if state.breached_at is not None:
+            assert ticket.first_response_at is None or ticket.first_response_at > state.breached_at
+        if ticket.first_response_at is not None:
+            responses = ticket.messages.filter(
+                author__role__in=["agent", "lead", "admin"], kind__in=["reply", "call"]
+            )
+            assert ticket.first_response_at == min(m.created_at for m in responses)
     # The generator really exercised the ledger.
     assert {"applied", "paused", "resumed", "raised", "downgraded", "warned", "breached", "fulfilled"} <= seen
 
