@@ -716,6 +716,38 @@ class SlaStatement:
         }
 
 
+# What of an event's stored data a customer's statement shows: the terms and facts of their own
+# clock. Internal ids, warning thresholds and agents' notes on contact attempts stay with staff.
+_CUSTOMER_DATA_KEYS = frozenset(
+    {
+        "priority",
+        "from",
+        "plan",
+        "contract_reference",
+        "target_seconds",
+        "calendar",
+        "restart",
+        "status",
+        "due",
+        "by",
+    }
+)
+
+
+def _data_for(person: Any | None, data: dict[str, Any]) -> dict[str, Any]:
+    if person is None or not getattr(person, "is_customer", False):
+        return data
+    shown = {k: v for k, v in data.items() if k in _CUSTOMER_DATA_KEYS}
+    if isinstance(data.get("attempts"), list):
+        # When and how the team tried to reach them: the evidence behind a downgrade (R-PRIO-6).
+        shown["attempts"] = [
+            {k: v for k, v in attempt.items() if k in ("at", "channel")}
+            for attempt in data["attempts"]
+            if isinstance(attempt, dict)
+        ]
+    return shown
+
+
 def ticket_sla_statement(
     ticket: Ticket, *, as_of: dt.datetime | None = None, person: Any | None = None
 ) -> SlaStatement:
@@ -744,7 +776,7 @@ def ticket_sla_statement(
             actor=str(event.actor) if event.actor_id else "",
             reason=event.reason,
             due_at=event.due_at,
-            data=event.data or {},
+            data=_data_for(person, event.data or {}),
         )
         for event in rows
     ]

@@ -95,3 +95,27 @@ def test_R_PLAN_4_statement_time_is_utc_in_json(desk):
     data = selectors.ticket_sla_statement(desk.t("b1")).as_dict()
     for key in ("submitted_at", "due_at", "first_response_at"):
         assert dt.datetime.fromisoformat(data[key]).utcoffset() == dt.timedelta(0)
+
+
+def test_R_PLAN_4_customer_statement_hides_internal_event_data(desk):
+    ticket = desk.t("a4")
+    services.record_contact_attempt(
+        actor=desk.agent,
+        ticket=ticket,
+        channel="phone",
+        note="internal: CTO said ignore",
+        at=at(4, 15, 8, 10),
+    )
+    services.downgrade_priority(
+        actor=desk.agent, ticket=ticket, reason="customer unreachable", at=at(4, 15, 8, 20)
+    )
+    staff = selectors.ticket_sla_statement(desk.t("a4"), person=desk.agent).events[-1].data
+    customer = selectors.ticket_sla_statement(desk.t("a4"), person=desk.acme_customer).events[-1].data
+    assert staff["attempts"][0]["note"] == "internal: CTO said ignore"
+    assert "contract_id" in staff
+    assert customer["attempts"] == [{"at": staff["attempts"][0]["at"], "channel": "phone"}]
+    assert "contract_id" not in customer and "policy" not in customer
+    assert customer["target_seconds"] == 240 * 60 and customer["priority"] == "P3"
+    assert "internal" not in json.dumps(
+        selectors.ticket_sla_statement(ticket, person=desk.acme_customer).as_dict()
+    )
