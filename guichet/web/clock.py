@@ -52,6 +52,8 @@ class ClockView:
     def text(self) -> str:
         from guichet.web.templatetags.guichet_ui import duration
 
+        if self.state == SlaState.PAUSED and self.remaining_seconds is not None:
+            return _("%s left when the clock resumes") % duration(self.remaining_seconds)
         if not self.ticking:
             return ""
         if self.remaining_seconds >= 0:
@@ -112,6 +114,9 @@ def next_boundary(calendar, now: dt.datetime) -> tuple[bool, dt.datetime | None]
 def clock_view(ticket: Ticket, calendars: CalendarCache, now: dt.datetime | None = None) -> ClockView:
     now = now or timezone.now()
     state = ticket.sla_state
+    if state == SlaState.PAUSED:
+        # No due instant while paused; the business time left is kept by the domain.
+        return ClockView(state, None, ticket.sla_remaining_seconds, None, None)
     if state not in {SlaState.RUNNING, SlaState.BREACHED} or ticket.sla_due_at is None:
         return ClockView(state, ticket.sla_due_at, None, None, None)
     calendar = calendars.for_ticket(ticket)

@@ -66,3 +66,11 @@ def test_duration_texts():
     assert duration(3600 + 5 * 60) == "1 h 05 min"
     assert duration(2 * 86400 + 3 * 3600) == "2 d 3 h"
     assert duration(dt.timedelta(minutes=-10)) == "10 min"
+
+
+def test_paused_clock_shows_the_time_kept_and_does_not_tick(world):
+    ticket = open_ticket(world.customer, "P2")
+    ticket.sla_state, ticket.sla_due_at, ticket.sla_remaining_seconds = "paused", None, 1800
+    clock = clock_view(ticket, CalendarCache())
+    assert not clock.ticking and clock.label == "Paused"
+    assert clock.text == "30 min left when the clock resumes"
