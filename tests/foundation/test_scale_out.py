@@ -14,7 +14,7 @@ import pytest
 
 from tests.foundation.procs import Child, child_env, free_port, guichet, port_open, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.standalone]
 
 
 def _get(url: str) -> tuple[int, str, dict[str, str]]:
@@ -43,10 +43,9 @@ def test_several_web_processes_and_workers_on_postgres_and_redis(
     port = free_port()
     gunicorn = [sys.executable, "-m", "gunicorn", "guichet.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     children = [
-        Child([*gunicorn, "--workers", "3", "--no-control-socket"], env, tmp_path / "gunicorn.log"),
+        Child([*gunicorn, "--workers", "2", "--no-control-socket"], env, tmp_path / "gunicorn.log"),
         Child.guichet("worker", "--threads", "2", env=env, log=tmp_path / "worker-scheduler.log"),
         Child.guichet("worker", "--threads", "2", "--no-periodic", env=env, log=tmp_path / "worker-2.log"),
-        Child.guichet("worker", "--threads", "2", "--no-periodic", env=env, log=tmp_path / "worker-3.log"),
     ]
     web = children[0]
     try:
@@ -62,10 +61,12 @@ def test_several_web_processes_and_workers_on_postgres_and_redis(
         assert status == 200
         assert "immutable" in headers["cache-control"]
 
-        done = guichet("ping", "--count", "30", "--timeout", "60", env=env, timeout=120)
+        done = guichet(
+            "ping", "--count", "20", "--timeout", "60", "--require-heartbeat", env=env, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         tasks = [json.loads(line) for line in done.stdout.splitlines() if '"id"' in line]
-        assert len(tasks) == 30
+        assert len(tasks) == 20
         assert {task["return_value"]["database"] for task in tasks} == {"postgresql"}
         assert {task["return_value"]["task_storage"] for task in tasks} == {"redis"}
         worker_pids = {str(child.process.pid) for child in children[1:]}

@@ -25,8 +25,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, default=1)
         parser.add_argument("--timeout", type=float, default=30.0, help="Seconds to wait for the results.")
+        parser.add_argument(
+            "--require-heartbeat",
+            action="store_true",
+            help="Also wait for the scheduler's heartbeat and fail without one (is a scheduler running?).",
+        )
 
-    def handle(self, *args, count: int, timeout: float, **options):
+    def handle(self, *args, count: int, timeout: float, require_heartbeat: bool, **options):
         if count < 1:
             raise CommandError("--count must be at least 1.")
         batch = secrets.token_hex(4)
@@ -37,7 +42,8 @@ class Command(BaseCommand):
             for result in results:
                 if result.status not in finished:
                     result.refresh()
-            if all(result.status in finished for result in results) or time.monotonic() > deadline:
+            done = all(result.status in finished for result in results)
+            if (done and (not require_heartbeat or last_heartbeat())) or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         for result in results:
@@ -45,10 +51,15 @@ class Command(BaseCommand):
             if result.status == TaskResultStatus.SUCCESSFUL:
                 line["return_value"] = result.return_value
             self.stdout.write(json.dumps(line))
-        self.stdout.write(json.dumps({"scheduler_heartbeat": last_heartbeat()}))
+        heartbeat = last_heartbeat()
+        self.stdout.write(json.dumps({"scheduler_heartbeat": heartbeat}))
         failed = [result for result in results if result.status != TaskResultStatus.SUCCESSFUL]
         if failed:
             raise CommandError(
                 f"{len(failed)} of {count} ping task(s) did not succeed within {timeout:g}s "
                 f"(task storage: {settings.TASK_STORAGE}); is a worker running (`guichet worker`)?"
+            )
+        if require_heartbeat and not heartbeat:
+            raise CommandError(
+                f"No scheduler heartbeat within {timeout:g}s; is a worker running without --no-periodic?"
             )
