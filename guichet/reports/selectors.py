@@ -307,8 +307,8 @@ def _group_fields(dimensions: Sequence[str], zone: zoneinfo.ZoneInfo) -> tuple[d
             names += ["g_org", "g_org_name"]
         elif dim == "month":
             # Truncated in the requested zone by the database (AT TIME ZONE on PostgreSQL,
-            # Django's zoneinfo-backed function on SQLite): a ticket sent on 31 March 23:30 in
-            # Paris counts in March even though it is already April in UTC... or the reverse.
+            # Django's zoneinfo-backed function on SQLite): a ticket sent on 31 March at 23:30
+            # UTC counts in April for a Paris report and in March for a UTC one.
             annotations["g_month"] = TruncMonth("submitted_at", tzinfo=zone)
             names.append("g_month")
     return annotations, names
