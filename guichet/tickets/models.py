@@ -210,6 +210,16 @@ class ContactAttempt(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_channel_display()}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused too, not only Model.save()/delete() on a stored row."""
+
+    def update(self, **kwargs):
+        raise ValueError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):
+        raise ValueError(f"{self.model.__name__} rows are append-only")
+
+
 class SlaEventKind(models.TextChoices):
     APPLIED = "applied", _("SLA applied")
     NO_SLA = "no_sla", _("No SLA: no valid contract")
@@ -243,6 +253,8 @@ class SlaEvent(models.Model):
     # Warnings and breaches happen at most once per ticket (and per due instant for warnings):
     # the key makes a second concurrent sweep fail on the database, not send twice.
     dedup_key = models.CharField(max_length=64, blank=True, default="")
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("SLA event")
@@ -279,6 +291,8 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=40)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")

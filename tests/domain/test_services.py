@@ -516,6 +516,10 @@ def test_sla_events_and_audit_refuse_update_and_delete(agent, basic_customer):
             row.save()
         with pytest.raises(ValueError, match="append-only"):
             row.delete()
+        with pytest.raises(ValueError, match="append-only"):
+            type(row).objects.filter(pk=row.pk).update(reason="rewritten")
+        with pytest.raises(ValueError, match="append-only"):
+            type(row).objects.filter(pk=row.pk).delete()
 
 
 def test_bad_input_changes_nothing(agent, basic_customer):
