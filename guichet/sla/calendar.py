@@ -61,6 +61,9 @@ _MAX_TARGET_S = MAX_TARGET.total_seconds()
 #: Never materialise more than this many years in one go (sparse calendars, huge targets).
 MAX_SPAN_YEARS = 120
 _MIN_YEAR, _MAX_YEAR = 1900, 9000
+#: Largest batch lookup table (buckets); bigger calendars use two bisects per item instead.
+#: 8x5 on whole hours needs ~32k for three years; each bucket costs ~160 bytes.
+_TABLES_MAX = 60_000
 _SAMPLE = 3 * 3600  # zone offsets are sampled every 3 h, transitions then bisected to the second
 
 
@@ -165,7 +168,10 @@ _Tables = tuple[int, int, list[int], list[float], list[float], list[int], list[i
 class _State:
     """Materialised UTC years ``y0..y1`` (immutable once published; swapped atomically)."""
 
-    __slots__ = ("_tables", "b", "bf", "c", "cf", "hi", "hif", "lo", "lof", "p", "q", "r", "rf", "y0", "y1")
+    __slots__ = (
+        "_tables", "b", "bf", "bi", "c", "cf", "ci", "hi", "hif", "lo", "lof", "p", "q", "qi", "r", "rf",
+        "rfi", "y0", "y1",
+    )  # fmt: skip
 
     def __init__(self, y0: int, y1: int, intervals: list[tuple[int, int]]) -> None:
         self.y0, self.y1 = y0, y1
@@ -194,6 +200,10 @@ class _State:
         self.p.append(0)
         self.q.append(float(cs[-1]))
         self.rf = [float(b - c) for b, c in zip(bs, cs, strict=True)]
+        # Integer twins: int timestamps stay in exact int arithmetic and give ints back.
+        self.bi, self.ci = bs, cs
+        self.qi = [int(x) for x in self.q]
+        self.rfi = [b - c for b, c in zip(bs, cs, strict=True)]
         self._tables: tuple[int, int, list[int], list[float], list[float]] | bool | None = None
 
     def tables(self) -> tuple[int, int, list[int], list[float], list[float]] | None:
@@ -210,7 +220,7 @@ class _State:
             for x in ints:
                 g = math.gcd(g, x)
             lo, hi, cmax = int(self.lof), int(self.hif), int(self.cf[-1])
-            if g == 0 or (hi - lo) // g + cmax // g > 600_000:
+            if g == 0 or (hi - lo) // g + cmax // g > _TABLES_MAX:
                 self._tables = False
             else:
                 bf, cf, p, q, rf = self.bf, self.cf, self.p, self.q, self.rf
@@ -309,7 +319,7 @@ def _offset_segments(key: str, year: int) -> tuple[tuple[int, int, int], ...]:
 
 _CACHE: dict[tuple[Any, ...], Calendar] = {}
 _CACHE_LOCK = threading.Lock()
-_CACHE_MAX = 4096
+_CACHE_MAX = 1024
 
 
 def _holiday_source(value: HolidaySource | Mapping[date, str] | Iterable[date] | None) -> HolidaySource:
@@ -632,7 +642,10 @@ class Calendar:
                             for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
                         ]
                 else:
-                    bf, cf, p, q, rf = st.bf, st.cf, st.p, st.q, st.rf
+                    if type(starts[0]) is int:
+                        bf, cf, p, q, rf = st.bi, st.ci, st.p, st.qi, st.rfi
+                    else:
+                        bf, cf, p, q, rf = st.bf, st.cf, st.p, st.q, st.rf
                     out = [
                         (x := t * p[(i := bisect_right(bf, t))] + q[i] + d) + rf[bisect_left(cf, x)]
                         for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
