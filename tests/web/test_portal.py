@@ -30,7 +30,7 @@ def test_due_preview_fragment_for_each_priority(client, world):
     p1 = client.get(reverse("portal_due") + "?priority=P1").content.decode()
     assert "first response for a P1 ticket is due by" in p1 and "30 min" in p1
     p2 = client.get(reverse("portal_due") + "?priority=P2").content.decode()
-    assert "1 h 00 min" in p2
+    assert "Target: 1 h of support time" in p2
     assert "Choose a priority" in client.get(reverse("portal_due") + "?priority=P9").content.decode()
 
 
@@ -70,9 +70,15 @@ def test_plan_page_lists_targets_hours_and_named_holidays(client, world):
     client.force_login(world.basic_customer)
     html = client.get(reverse("portal_plan")).content.decode()
     assert "Basic" in html and "Europe/Paris" in html
-    assert "2 h 00 min" in html  # Basic P1 target
-    assert "12 h 00 min" in html  # Basic P2 target
-    assert "Christmas" in html or "Noël" in html  # a named French public holiday within a year
+    # Basic targets, in hours of business time (never "1 d" for 24 business hours).
+    for target in ("<td>2 h</td>", "<td>12 h</td>", "<td>24 h</td>"):
+        assert target in html
+    # French public holidays, named in the reader's language.
+    assert "Christmas Day" in html and "Noël" not in html
+    world.basic_customer.language = "fr"
+    world.basic_customer.save()
+    html = client.get(reverse("portal_plan")).content.decode()
+    assert "Noël" in html and "Christmas" not in html
 
 
 def test_portal_in_french(client, world):

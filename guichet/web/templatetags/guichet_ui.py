@@ -41,10 +41,27 @@ def duration(value) -> str:
 
 
 @register.filter
+def target(value) -> str:
+    """A response target in hours and minutes ("24 h", "1 h 30 min", "30 min"): never days, since a
+    target of 24 business hours is not one calendar day."""
+    seconds = _seconds(value)
+    if seconds is None:
+        return ""
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+    if hours:
+        return _("%(h)d h") % {"h": hours}
+    return _("%(m)d min") % {"m": minutes}
+
+
+@register.filter
 def minutes_duration(value) -> str:
+    """A target stored in minutes, shown like `target`."""
     if value is None or value == "":
         return ""
-    return duration(int(value) * 60)
+    return target(int(value) * 60)
 
 
 @register.filter

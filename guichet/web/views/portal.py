@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,32 @@ from guichet.web import forms
 from guichet.web.views.session import customer_required
 
 PAGE_SIZE = 50
+
+
+def localised_holiday_names(
+    contract: Contract, days: dict[dt.date, str], language: str
+) -> dict[dt.date, str]:
+    """The calendar's closed days (the authority on dates) named in the reader's language when the
+    holidays package knows it; the contract's own named days keep the names the vendor gave them."""
+    import holidays as holidays_pkg
+
+    if not days:
+        return days
+    wanted = {"en": "en_US", "fr": "fr"}.get((language or "en")[:2])
+    try:
+        local = holidays_pkg.country_holidays(
+            contract.holiday_country,
+            subdiv=contract.holiday_subdivision or None,
+            years=sorted({d.year for d in days}),
+            language=wanted,
+        )
+        supported = wanted in (getattr(local, "supported_languages", ()) or ())
+    except (NotImplementedError, KeyError, ValueError):
+        return days
+    if not supported:
+        return days
+    own = {o.date for o in contract.holiday_overrides.all() if o.closed}
+    return {day: (name if day in own or day not in local else local[day]) for day, name in days.items()}
 
 
 def support_phone() -> str:
@@ -194,7 +221,7 @@ def plan(request: HttpRequest) -> HttpResponse:
                 }
                 for p in Priority.values
             ],
-            "holidays": sorted(holidays.items()),
+            "holidays": sorted(localised_holiday_names(contract, holidays, get_language()).items()),
             "worked_holidays": [
                 o for o in contract.holiday_overrides.all() if not o.closed and o.date >= today
             ],
