@@ -519,22 +519,37 @@ def ticket_outcomes(
     period: Period,
     organisation: Organisation | None = None,
     as_of: dt.datetime | None = None,
+    outcome: str | None = None,
     chunk_size: int = 2000,
 ) -> Iterator[dict[str, Any]]:
     """Per-ticket outcomes for `period`, streamed from the database in submission order.
 
     Instants are ISO 8601 in UTC (exact, comparable); `month` is the month of submission in the
     report's zone, the same grouping as `attainment`. The tenancy check runs now, not at the first
-    row, so a refusal is raised before any response starts streaming.
+    row, so a refusal is raised before any response starts streaming. `outcome` keeps one outcome
+    only, or "missed" for both kinds of miss.
     """
     as_of = as_of or timezone.now()
-    qs = (
-        _period_tickets(person, period, organisation)
-        .annotate(sla_outcome=outcome_expression(as_of))
-        .order_by("submitted_at", "id")
-        .values_list(*_EXPORT_COLUMNS)
-    )
+    qs = _period_tickets(person, period, organisation).annotate(sla_outcome=outcome_expression(as_of))
+    if outcome:
+        qs = qs.filter(sla_outcome__in=parse_outcome(outcome))
+    qs = qs.order_by("submitted_at", "id").values_list(*_EXPORT_COLUMNS)
     return _outcome_rows(qs, period.zone, chunk_size)
+
+
+MISSED = "missed"
+
+
+def parse_outcome(value: str) -> tuple[str, ...]:
+    """An export's outcome filter: one of the outcomes, or "missed" (not answered in time or late)."""
+    if value == MISSED:
+        return (MISSED_UNANSWERED, MISSED_LATE)
+    if value in OUTCOME_LABELS:
+        return (value,)
+    raise ReportError(
+        _("Unknown outcome %(value)s; use one of %(allowed)s.")
+        % {"value": value, "allowed": ", ".join([*OUTCOME_LABELS, MISSED])}
+    )
 
 
 _EXPORT_COLUMNS = (

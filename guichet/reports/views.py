@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from guichet.contracts.models import Organisation
 from guichet.reports import selectors
 from guichet.reports.forms import ReportForm
-from guichet.reports.selectors import EXPORT_FIELDS, NotVisible
+from guichet.reports.selectors import EXPORT_FIELDS, NotVisible, ReportError
 
 
 def _customer_organisation_guard(request: HttpRequest) -> None:
@@ -104,9 +104,12 @@ def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] |
             period=period,
             organisation=_organisation(request, form),
             as_of=timezone.now(),
+            outcome=request.GET.get("outcome", "").strip() or None,
         )
     except NotVisible as exc:
         raise Http404 from exc
+    except ReportError as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     name = f"sla-outcomes-{period.start.isoformat()}-{period.end.isoformat()}"
     return rows, name
 

@@ -109,3 +109,11 @@ def test_R_PLAN_4_cli_outcomes_stream(desk):
 def test_R_PLAN_4_cli_refuses_bad_input(desk, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("report", *args, stdout=io.StringIO())
+
+
+def test_R_PLAN_4_cli_outcomes_filtered_by_outcome(desk):
+    text = run("outcomes", "--from", "2026-03-01", "--to", "2026-04-30", "--outcome", "answered_late")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(r["ticket"] for r in rows) == sorted(str(desk.tickets[n].pk) for n in ("a2", "b3"))
+    with pytest.raises(CommandError, match="Unknown outcome"):
+        run("outcomes", "--from", "2026-03-01", "--to", "2026-04-30", "--outcome", "late")

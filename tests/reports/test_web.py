@@ -168,3 +168,15 @@ def test_R_PLAN_4_report_page_in_french(desk):
     assert response.status_code == 200
     assert response.context["LANGUAGE_CODE"] == "fr"
     assert '<html lang="fr">' in response.content.decode()
+
+
+def test_R_PLAN_4_export_of_missed_targets_only(desk):
+    client = client_for(desk.agent)
+    page = client.get(reverse("reports_attainment"), SPRING).content.decode()
+    assert "outcome=missed" in page
+    rows = read_csv(client.get(reverse("reports_export_csv"), {**SPRING, "outcome": "missed"}))
+    assert sorted(r["ticket"] for r in rows) == sorted(str(desk.tickets[n].pk) for n in ("a2", "a4", "b3"))
+    met = read_json(client.get(reverse("reports_export_json"), {**SPRING, "outcome": "met"}))
+    assert len(met) == 5 and {r["outcome"] for r in met} == {"met"}
+    bad = client.get(reverse("reports_export_csv"), {**SPRING, "outcome": "lost"})
+    assert bad.status_code == 400 and "Unknown outcome lost" in bad.content.decode()

@@ -81,6 +81,9 @@ class Command(BaseCommand):
         outcomes = sub.add_parser("outcomes", help="per-ticket outcomes, streamed")
         period_args(outcomes)
         outcomes.add_argument("--format", choices=("csv", "json"), default="csv")
+        outcomes.add_argument(
+            "--outcome", help="only this outcome (met, breached, answered_late, open, …, missed)"
+        )
 
         ticket = sub.add_parser("ticket", help="one ticket's SLA statement with its ledger")
         ticket.add_argument("ticket_id", type=int)
@@ -98,7 +101,7 @@ class Command(BaseCommand):
             if options["action"] == "attainment":
                 self._attainment(period, organisation, options)
             else:
-                self._outcomes(period, organisation, options["format"])
+                self._outcomes(period, organisation, options["format"], options.get("outcome"))
         except ReportError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -153,8 +156,12 @@ class Command(BaseCommand):
         if report.timing_note:
             self.stdout.write(report.timing_note)
 
-    def _outcomes(self, period: Period, organisation: Organisation | None, fmt: str) -> None:
-        rows = selectors.ticket_outcomes(person=None, period=period, organisation=organisation)
+    def _outcomes(
+        self, period: Period, organisation: Organisation | None, fmt: str, outcome: str | None
+    ) -> None:
+        rows = selectors.ticket_outcomes(
+            person=None, period=period, organisation=organisation, outcome=outcome
+        )
         if fmt == "json":
             from guichet.reports.views import json_chunks
 
