@@ -218,3 +218,15 @@ def test_R_CHAN_2_periodic_job_and_fetchmail_command_poll_the_configured_mailbox
     call_command("fetchmail")
     assert "1 new, 1 stored" in capsys.readouterr().out
     assert InboundMessage.objects.get(message_id="c1@c.test").ticket.requester == world.bob
+
+
+def test_R_CHAN_2_fetchmail_reports_an_unreachable_server_and_a_bad_url(world, capsys):
+    from django.core.management.base import CommandError
+
+    from tests.mail.conftest import free_port
+
+    with pytest.raises(CommandError, match="stays on the server"):
+        call_command("fetchmail", url=[f"imap://u:p@127.0.0.1:{free_port()}/INBOX"])
+    assert "ConnectionRefusedError" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="unknown scheme"):
+        call_command("fetchmail", url=["pop3://u:p@127.0.0.1/INBOX"])

@@ -27,8 +27,8 @@ class Command(BaseCommand):
                 result = poll_mailbox(mailbox, limit=limit, process=not no_process)
             except ImapConfigError as exc:
                 raise CommandError(str(exc)) from exc
-            except OSError as exc:
-                self.stderr.write(f"{mailbox.split('@')[-1]}: {exc}")
+            except Exception as exc:  # unreachable server, refused login: report, try the next one
+                self.stderr.write(f"{mailbox.rsplit('@', 1)[-1]}: {type(exc).__name__}: {exc}")
                 failed = True
                 continue
             self.stdout.write(
