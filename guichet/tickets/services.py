@@ -163,8 +163,26 @@ def _append(
     data: dict[str, Any] | None = None,
     dedup_key: str = "",
 ) -> tuple[SlaEvent, sla.ClockState]:
-    """Append one ledger event and refresh the ticket's cache from the replay (ticket is locked)."""
+    """Append one ledger event and refresh the ticket's cache from the replay (ticket is locked).
+
+    If the current clock's due instant passed before `at` and no sweep recorded it yet, the breach
+    is recorded first, at the due instant: no later change (a pause, a raise, a downgrade, a late
+    response) can hide a missed target."""
     events = list(ticket.sla_events.order_by("seq"))
+    if kind != SlaEventKind.BREACHED:
+        prior = sla.replay(events)
+        if (
+            prior.has_sla
+            and not (prior.complete or prior.paused or prior.breached_at)
+            and prior.due_at is not None
+            and prior.due_at < at
+        ):
+            _append(ticket, SlaEventKind.BREACHED, at=prior.due_at, dedup_key="breached", data={"by": kind})
+            _audit(
+                ticket, None, "sla.breached", at=at, changes={"due": prior.due_at, "recorded_before": kind}
+            )
+            _notify_sla(ticket, "breached")
+            events = list(ticket.sla_events.order_by("seq"))
     event = SlaEvent(
         ticket=ticket,
         seq=(events[-1].seq + 1) if events else 1,
@@ -306,9 +324,6 @@ def _record_first_response(ticket: Ticket, *, at: dt.datetime, actor: Person, me
     that the sweep has not yet seen is recorded as a breach at the due instant first."""
     if ticket.first_response_at is not None:
         return
-    state = _replay(ticket)
-    if state.has_sla and state.breached_at is None and state.due_at is not None and at > state.due_at:
-        _append(ticket, SlaEventKind.BREACHED, at=state.due_at, dedup_key="breached", data={"by": "response"})
     _append(
         ticket,
         SlaEventKind.FULFILLED,
@@ -822,13 +837,7 @@ def downgrade_priority(
                 % {"n": needed},
                 code="no_attempts",
             )
-        # A downgrade never erases a missed target: record it first if the sweep has not yet.
-        state = _replay(locked)
-        overdue = state.due_at is not None and state.due_at <= when
-        if state.has_sla and not state.complete and state.breached_at is None and overdue:
-            _append(
-                locked, SlaEventKind.BREACHED, at=state.due_at, dedup_key="breached", data={"by": "downgrade"}
-            )
+        # A missed P1/P2 target is recorded (by _append) before the downgrade and never erased.
         data: dict[str, Any] = {
             "priority": str(new),
             "from": old,

@@ -127,6 +127,16 @@ def test_replay_equals_stored_state_over_generated_histories(db):
         # Each event's recorded due instant is the replay of the ledger up to it.
         for i, event in enumerate(events):
             assert event.due_at == sla.replay(events[: i + 1]).due_at
+            # No event may happen after a missed due instant without the breach recorded first.
+            before = sla.replay(events[:i])
+            if (
+                i
+                and event.kind != "breached"
+                and before.has_sla
+                and not (before.complete or before.paused or before.breached_at)
+                and before.due_at is not None
+            ):
+                assert event.at <= before.due_at, (ticket.pk, event.kind)
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         # At most one breach and one warning per due instant.
         assert sum(e.kind == "breached" for e in events) <= 1

@@ -586,3 +586,10 @@ def test_R_PRIO_7_raise_to_p2_releases_held_replies(agent, basic_customer):
     reply.refresh_from_db()
     assert reply.delivered_at == paris(6, 20)
     assert reply in selectors.visible_messages(basic_customer, ticket)
+
+
+def test_a_pause_after_a_missed_target_records_the_breach_first(agent, premium_customer):
+    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))  # due 10:30, no sweep ran
+    services.change_status(actor=agent, ticket=ticket, status=Status.SOLVED, at=paris(2, 11))
+    assert [k for k in kinds(ticket)] == ["applied", "breached", "paused"]
+    assert ticket.sla_breached_at == paris(2, 10, 30) and ticket.sla_state == SlaState.BREACHED
