@@ -296,3 +296,24 @@ class CalendarPreviewForm(forms.Form):
     def monday(self) -> dt.date:
         day = self.cleaned_data["week"]
         return day - dt.timedelta(days=day.weekday())
+
+
+class DeskNewTicketForm(PrefixedIds, forms.Form):
+    """A request taken by an agent (a phone call, a forwarded e-mail) on behalf of a customer."""
+
+    id_prefix = "new"
+
+    requester = forms.CharField(label=_("Customer contact (user name or e-mail)"), max_length=254)
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[(c.value, c.label) for c in (Channel.PHONE, Channel.EMAIL, Channel.PORTAL)],
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    body = forms.CharField(label=_("Description"), widget=forms.Textarea, max_length=100_000)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    impact_confirmed = forms.BooleanField(
+        label=_("The customer confirmed impact and availability (P1/P2)"), required=False
+    )
+    contact_phone = forms.CharField(
+        label=_("Phone number to reach the customer"), max_length=32, required=False
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("desk/views/", desk.save_view, name="desk_save_view"),
     path("desk/views/<int:pk>/delete/", desk.delete_view, name="desk_delete_view"),
     path("desk/search/", desk.search, name="desk_search"),
+    path("desk/new/", desk.new_ticket, name="desk_new_ticket"),
     path("desk/tickets/<int:pk>/", desk.ticket_page, name="desk_ticket"),
     path("desk/tickets/<int:pk>/sla/", desk.sla_panel, name="desk_sla_panel"),
     path("desk/tickets/<int:pk>/reply/", desk.reply, name="desk_reply"),

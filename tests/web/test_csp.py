@@ -55,6 +55,7 @@ def test_main_pages_have_no_inline_script_or_style(client, world):
             reverse("desk_queue") + "?scope=mine&priority=P1",
             reverse("desk_ticket", args=[ticket.pk]),
             reverse("desk_search") + "?q=log",
+            reverse("desk_new_ticket"),
         ],
         world.customer: [
             reverse("portal_tickets"),

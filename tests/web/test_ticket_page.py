@@ -164,3 +164,25 @@ def test_ticket_page_query_count_does_not_grow_with_messages(client, world):
         html = client.get(url).content.decode()
     assert "note 5" in html and "reply 5" in html
     assert len(many.captured_queries) == len(few.captured_queries), [q["sql"] for q in many.captured_queries]
+
+
+def test_agent_opens_a_ticket_for_a_customer_and_phone_is_refused_for_basic(client, world):
+    from guichet.tickets.models import Ticket
+
+    client.force_login(world.agent)
+    data = {
+        "requester": "bc",
+        "channel": "phone",
+        "subject": "Called us",
+        "body": "Printer down",
+        "priority": "P3",
+    }
+    refusal = client.post(reverse("desk_new_ticket"), data)
+    assert refused(refusal) and not Ticket.objects.filter(subject="Called us").exists()
+    assert "Premium" in refusal.content.decode()  # the service's reason is shown
+    response = client.post(reverse("desk_new_ticket"), data | {"channel": "email"})
+    ticket = Ticket.objects.get(subject="Called us")
+    assert response.url == reverse("desk_ticket", args=[ticket.pk]) and ticket.channel == "email"
+    response = client.post(reverse("desk_new_ticket"), data | {"requester": "pc", "subject": "Premium call"})
+    assert Ticket.objects.get(subject="Premium call").channel == "phone"
+    assert refused(client.post(reverse("desk_new_ticket"), data | {"requester": "nobody"}))

@@ -485,3 +485,39 @@ def contact_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("Contact attempt logged."),
     )
+
+
+@agent_required
+def new_ticket(request: HttpRequest) -> HttpResponse:
+    """Open a ticket for a customer; the services refuse a phone request from a Basic customer."""
+    form = forms.DeskNewTicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        who = data["requester"].strip()
+        requester = (
+            selectors.visible_people(request.user)
+            .filter(Q(username=who) | Q(email__iexact=who), role=Role.CUSTOMER)
+            .select_related("organisation")
+            .first()
+        )
+        if requester is None:
+            form.add_error("requester", _("No active customer contact has this user name or e-mail."))
+        else:
+            try:
+                ticket = services.open_ticket(
+                    actor=request.user,
+                    requester=requester,
+                    subject=data["subject"],
+                    body=data["body"],
+                    priority=data["priority"],
+                    channel=data["channel"],
+                    impact_confirmed=data["impact_confirmed"],
+                    contact_phone=data["contact_phone"],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("Ticket #%(id)s opened.") % {"id": ticket.pk})
+                return redirect("desk_ticket", pk=ticket.pk)
+    return render(request, "web/desk/new.html", {"form": form, "nav": "new"})
