@@ -228,6 +228,14 @@ def _clean_phone(value: str) -> str:
     return phone
 
 
+def _profile_phone(person: Person) -> str:
+    """The phone on the person's profile, if it is a usable number (a bad profile blocks nothing)."""
+    try:
+        return _clean_phone(person.phone)
+    except ServiceError:
+        return ""
+
+
 def _clean_priority(priority: str) -> str:
     if priority not in Priority.values:
         raise ServiceError(_("Choose a priority from P1 to P4."), code="priority")
@@ -355,16 +363,21 @@ def _sync_pause(ticket: Ticket, *, at: dt.datetime, actor: Person | None, reason
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
-def _attach(message: Message, attachments: Iterable[Any]) -> list[Attachment]:
-    rows = []
+def _check_attachments(attachments: list[Any]) -> None:
+    """Refuse oversized files before anything is written."""
     limit = int(getattr(settings, "GUICHET_MAX_ATTACHMENT_BYTES", MAX_ATTACHMENT_BYTES))
     for upload in attachments:
-        size = getattr(upload, "size", None) or 0
-        if size > limit:
+        if (getattr(upload, "size", None) or 0) > limit:
             raise ServiceError(
                 _("“%(name)s” is too large (at most %(n)s bytes).") % {"name": upload.name, "n": limit},
                 code="too_large",
             )
+
+
+def _attach(message: Message, attachments: Iterable[Any]) -> list[Attachment]:
+    rows = []
+    for upload in attachments:
+        size = getattr(upload, "size", None) or 0
         name = (getattr(upload, "name", "") or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:255]
         row = Attachment(
             message=message,
@@ -421,7 +434,7 @@ def open_ticket(
     priority = _clean_priority(priority)
     if channel not in Channel.values:
         raise ServiceError(_("Unknown channel."), code="channel")
-    contact_phone = _clean_phone(contact_phone) or _clean_phone(requester.phone)
+    contact_phone = _clean_phone(contact_phone) or _profile_phone(requester)
     if _importing.get():
         impact_confirmed = True  # history: the confirmation was the previous desk's business
     else:
@@ -438,6 +451,7 @@ def open_ticket(
             code="phone_not_in_plan",
         )
     attachments = list(attachments)
+    _check_attachments(attachments)
 
     with transaction.atomic():
         ticket = Ticket.objects.create(
@@ -523,6 +537,7 @@ def add_reply(
             _("Replies go by portal, e-mail or API; log phone conversations as calls."), code="channel"
         )
     attachments = list(attachments)
+    _check_attachments(attachments)
     with transaction.atomic():
         locked = _lock(ticket)
         when = _effective_at(actor, locked, at)
@@ -761,7 +776,7 @@ def raise_priority(
                 _("%(new)s is not more urgent than %(old)s.") % {"new": priority, "old": old},
                 code="not_raise",
             )
-        phone = _clean_phone(contact_phone) or locked.contact_phone or _clean_phone(locked.requester.phone)
+        phone = _clean_phone(contact_phone) or locked.contact_phone or _profile_phone(locked.requester)
         confirmed = impact_confirmed or locked.impact_confirmed
         _check_confirmation(priority, confirmed, phone)
         locked.impact_confirmed = confirmed

@@ -593,3 +593,38 @@ def test_a_pause_after_a_missed_target_records_the_breach_first(agent, premium_c
     services.change_status(actor=agent, ticket=ticket, status=Status.SOLVED, at=paris(2, 11))
     assert [k for k in kinds(ticket)] == ["applied", "breached", "paused"]
     assert ticket.sla_breached_at == paris(2, 10, 30) and ticket.sla_state == SlaState.BREACHED
+
+
+def test_oversized_attachment_refused_before_anything_is_stored(settings, basic_customer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.GUICHET_MAX_ATTACHMENT_BYTES = 10
+    with pytest.raises(ServiceError, match="too large"):
+        services.open_ticket(
+            actor=basic_customer,
+            subject="s",
+            body="b",
+            priority="P4",
+            channel="portal",
+            attachments=[SimpleUploadedFile("big.bin", b"x" * 11)],
+        )
+    assert not Ticket.objects.exists()
+    ticket = services.open_ticket(
+        actor=basic_customer,
+        subject="s",
+        body="b",
+        priority="P4",
+        channel="portal",
+        attachments=[SimpleUploadedFile("ok.txt", b"x" * 10)],
+    )
+    assert ticket.messages.get(kind="reply").attachments.get().filename == "ok.txt"
+
+
+def test_bad_profile_phone_does_not_block_and_p1_still_needs_one(db):
+    org = make_org("Org", Plan.PREMIUM)
+    customer = make_person("c", org=org, phone="n/a")
+    with pytest.raises(ServiceError, match="phone number where"):
+        services.open_ticket(
+            actor=customer, subject="s", body="b", priority="P1", channel="portal", impact_confirmed=True
+        )
+    assert services.open_ticket(actor=customer, subject="s", body="b", priority="P4", channel="portal")
