@@ -141,6 +141,16 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def sla_is_warning(self) -> bool:
+        """Running, and the warning before the due instant has been given."""
+        return (
+            self.sla_state == SlaState.RUNNING
+            and self.sla_warned_at is not None
+            and self.sla_warn_at is None
+            and self.first_response_at is None
+        )
+
 
 class MessageKind(models.TextChoices):
     REPLY = "reply", _("Public reply")

@@ -187,6 +187,7 @@ def test_sweep_warns_then_breaches_at_the_due_instant(agent, premium_customer, l
     assert services.sweep_sla(now=paris(2, 10, 41)) == {"warned": 0, "breached": 0, "skipped": 0}
     ticket.refresh_from_db()
     assert ticket.sla_warned_at == paris(2, 10, 30) and ticket.next_sla_event_at == paris(2, 11)
+    assert ticket.sla_is_warning
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [lead.email]
     # The sweep runs late (the worker was down): the breach is still recorded at 11:00.
     assert services.sweep_sla(now=paris(2, 15))["breached"] == 1
