@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.accounts.models import ApiToken, Person
 
@@ -33,13 +34,13 @@ class Command(BaseCommand):
         try:
             person = Person.objects.get(username=o["user"])
         except Person.DoesNotExist as exc:
-            raise CommandError(f"No person with username {o['user']!r}.") from exc
+            raise CommandError(_("No person with username %(user)r.") % {"user": o["user"]}) from exc
         if not person.is_active:
-            raise CommandError(f"{person.username} is inactive.")
+            raise CommandError(_("%(person_username)s is inactive.") % {"person_username": person.username})
         expires = None
         if o["expires_days"] is not None:
             if o["expires_days"] <= 0:
-                raise CommandError("--expires-days must be positive.")
+                raise CommandError(_("--expires-days must be positive."))
             expires = timezone.now() + dt.timedelta(days=o["expires_days"])
         token, clear = ApiToken.issue(person, o["name"], expires_at=expires)
         self.stdout.write(
@@ -55,12 +56,12 @@ class Command(BaseCommand):
             prefix = o["prefix"].removeprefix("gch_")[:8]
             tokens = tokens.filter(prefix=prefix)
         else:
-            raise CommandError("Give the token's prefix or --id.")
+            raise CommandError(_("Give the token's prefix or --id."))
         matches = list(tokens)
         if not matches:
-            raise CommandError("No active token matches.")
+            raise CommandError(_("No active token matches."))
         if len(matches) > 1:
-            raise CommandError("Several tokens match that prefix; use --id.")
+            raise CommandError(_("Several tokens match that prefix; use --id."))
         token = matches[0]
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

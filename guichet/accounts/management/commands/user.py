@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from guichet.accounts.models import Language, Person, Role
 from guichet.contracts.models import Organisation
@@ -47,11 +48,13 @@ class Command(BaseCommand):
             try:
                 org = Organisation.objects.get(name=o["organisation"])
             except Organisation.DoesNotExist as exc:
-                raise CommandError(f"No organisation named {o['organisation']!r}.") from exc
+                raise CommandError(
+                    _("No organisation named %(organisation)r.") % {"organisation": o["organisation"]}
+                ) from exc
         if o["role"] == Role.CUSTOMER and org is None:
-            raise CommandError("A customer contact needs --organisation.")
+            raise CommandError(_("A customer contact needs --organisation."))
         if o["role"] != Role.CUSTOMER and org is not None:
-            raise CommandError("Agents, leads and administrators belong to no organisation.")
+            raise CommandError(_("Agents, leads and administrators belong to no organisation."))
         person = Person(
             username=o["username"],
             role=o["role"],

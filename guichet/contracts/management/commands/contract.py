@@ -14,6 +14,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from guichet.contracts.models import Contract, HoursOption, Organisation, Plan, Priority, Region
 
@@ -22,16 +23,16 @@ def parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD).") from exc
+        raise CommandError(_("%(value)r is not a date (YYYY-MM-DD).") % {"value": value}) from exc
 
 
 def parse_targets(values: list[str]) -> dict[str, int]:
     targets: dict[str, int] = {}
     for item in values:
-        key, _, minutes = item.partition("=")
+        key, _sep, minutes = item.partition("=")
         key = key.strip().upper()
         if key not in Priority.values or not minutes.strip().isdigit():
-            raise CommandError(f"--target expects P1..P4=MINUTES, not {item!r}.")
+            raise CommandError(_("--target expects P1..P4=MINUTES, not %(item)r.") % {"item": item})
         targets[key] = int(minutes)
     return targets
 
@@ -40,7 +41,9 @@ def find_organisation(name: str) -> Organisation:
     try:
         return Organisation.objects.get(name=name)
     except Organisation.DoesNotExist as exc:
-        raise CommandError(f"No organisation named {name!r} (see `guichet org list`).") from exc
+        raise CommandError(
+            _("No organisation named %(name)r (see `guichet org list`).") % {"name": name}
+        ) from exc
 
 
 class Command(BaseCommand):
@@ -123,11 +126,18 @@ class Command(BaseCommand):
             try:
                 contract = Contract.objects.select_for_update().get(reference=o["reference"])
             except Contract.DoesNotExist as exc:
-                raise CommandError(f"No contract with reference {o['reference']!r}.") from exc
+                raise CommandError(
+                    _("No contract with reference %(reference)r.") % {"reference": o["reference"]}
+                ) from exc
             except Contract.MultipleObjectsReturned as exc:
-                raise CommandError(f"Several contracts have reference {o['reference']!r}.") from exc
+                raise CommandError(
+                    _("Several contracts have reference %(reference)r.") % {"reference": o["reference"]}
+                ) from exc
             if last_day < contract.valid_from:
-                raise CommandError(f"A contract cannot end before it starts ({contract.valid_from}).")
+                raise CommandError(
+                    _("A contract cannot end before it starts (%(contract_valid_from)s).")
+                    % {"contract_valid_from": contract.valid_from}
+                )
             contract.valid_until = last_day
             contract.save(update_fields=["valid_until"])
         self.stdout.write(f"Contract {contract.reference} now ends on {last_day} (inclusive).")

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.contracts import priorities
 from guichet.contracts.management.commands.contract import find_organisation
@@ -27,9 +28,9 @@ class Command(BaseCommand):
             try:
                 submitted = dt.datetime.fromisoformat(at)
             except ValueError as exc:
-                raise CommandError(f"{at!r} is not an ISO 8601 instant.") from exc
+                raise CommandError(_("%(at)r is not an ISO 8601 instant.") % {"at": at}) from exc
             if submitted.tzinfo is None:
-                raise CommandError("--at needs a UTC offset (e.g. 2026-03-02T10:00:00+01:00).")
+                raise CommandError(_("--at needs a UTC offset (e.g. 2026-03-02T10:00:00+01:00)."))
         else:
             submitted = timezone.now()
         contract = org.contract_at(submitted)

@@ -14,6 +14,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.accounts.models import Language, Person, Role
 from guichet.contracts.models import Contract, HoursOption, Organisation, Plan, Region
@@ -65,7 +66,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, force: bool, **options):
         if Ticket.objects.exists() and not force:
-            raise CommandError("There are tickets already; loaddemo adds demo tickets only with --force.")
+            raise CommandError(_("There are tickets already; loaddemo adds demo tickets only with --force."))
         now = timezone.now().replace(microsecond=0)
         with transaction.atomic():
             staff = self._staff()
@@ -78,9 +79,9 @@ class Command(BaseCommand):
             f"(sweep: {counts['warned']} warning(s), {counts['breached']} breach(es))."
         )
         self.stdout.write(f"\nLogins (password for every account: {DEMO_PASSWORD}):")
-        for username, role, language, *_ in STAFF:
+        for username, role, language, *_rest in STAFF:
             self.stdout.write(f"  {username:<16} {role:<9} {language}")
-        for username, org, language, *_ in CUSTOMERS:
+        for username, org, language, *_rest in CUSTOMERS:
             self.stdout.write(f"  {username:<16} customer  {language}  {org}")
 
     # --- People and organisations ------------------------------------------------------------------
@@ -112,7 +113,7 @@ class Command(BaseCommand):
         orgs = {}
         today = now.date()
         for name, plan, hours, region, zone, country, subdivision, pause, valid in ORGANISATIONS:
-            org, _ = Organisation.objects.get_or_create(name=name)
+            org, _created = Organisation.objects.get_or_create(name=name)
             reference = f"DEMO-{org.pk:03d}"
             if not Contract.objects.filter(reference=reference).exists():
                 Contract.objects.create(

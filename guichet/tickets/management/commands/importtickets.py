@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from guichet.accounts.models import Person, Role
 from guichet.contracts.models import Organisation
@@ -59,21 +60,23 @@ def read_rows(path: Path, fmt: str) -> list[tuple[str, dict[str, Any]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"Cannot read {path}: {exc}") from exc
+        raise CommandError(_("Cannot read %(path)s: %(exc)s") % {"path": path, "exc": exc}) from exc
     if fmt == "csv":
         reader = csv.DictReader(text.splitlines())
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:
-            raise CommandError(f"The CSV header lacks: {', '.join(missing)}")
+            raise CommandError(
+                _("The CSV header lacks: %(join_missing)s") % {"join_missing": ", ".join(missing)}
+            )
         return [(f"line {i}", dict(row)) for i, row in enumerate(reader, start=2)]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CommandError(f"{path} is not valid JSON: {exc}") from exc
+        raise CommandError(_("%(path)s is not valid JSON: %(exc)s") % {"path": path, "exc": exc}) from exc
     if isinstance(data, dict):
         data = data.get("tickets")
     if not isinstance(data, list):
-        raise CommandError("The JSON must be a list of tickets (or an object with a 'tickets' list).")
+        raise CommandError(_("The JSON must be a list of tickets (or an object with a 'tickets' list)."))
     return [(f"item {i}", row if isinstance(row, dict) else {"_invalid": row}) for i, row in enumerate(data)]
 
 
@@ -93,7 +96,9 @@ class Command(BaseCommand):
         try:
             org = Organisation.objects.get(name=organisation)
         except Organisation.DoesNotExist as exc:
-            raise CommandError(f"No organisation named {organisation!r}.") from exc
+            raise CommandError(
+                _("No organisation named %(organisation)r.") % {"organisation": organisation}
+            ) from exc
         importer = self._actor(actor)
         rows = read_rows(Path(file), format)
         imported = skipped = 0
@@ -124,18 +129,21 @@ class Command(BaseCommand):
         for line in errors:
             self.stderr.write(line)
         if errors:
-            raise CommandError(f"{len(errors)} row(s) were not imported; the others were.", returncode=1)
+            raise CommandError(
+                _("%(len_errors)s row(s) were not imported; the others were.") % {"len_errors": len(errors)},
+                returncode=1,
+            )
 
     def _actor(self, username: str | None) -> Person:
         staff = Person.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.LEAD, Role.AGENT])
         if username:
             person = staff.filter(username=username).first()
             if person is None:
-                raise CommandError(f"No active staff member {username!r}.")
+                raise CommandError(_("No active staff member %(username)r.") % {"username": username})
             return person
         person = staff.filter(role=Role.ADMIN).order_by("pk").first()
         if person is None:
-            raise CommandError("No administrator to record as importer: pass --actor.")
+            raise CommandError(_("No administrator to record as importer: pass --actor."))
         return person
 
     def _import_row(self, org: Organisation, actor: Person, row: dict[str, Any]) -> Ticket | None:
