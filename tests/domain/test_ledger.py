@@ -357,3 +357,41 @@ def test_explanation_shows_intervals_and_pauses(db, agent):
     assert explanation["pauses"] and "2026-03-07" in explanation["closed_days"]
     used = sum(i["seconds"] for i in explanation["intervals"])
     assert used == 24 * 3600  # the intervals consumed add up to the target
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_delivery_sends_each_held_reply_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    from django.core import mail
+
+    agent = make_person("agent", Role.AGENT)
+    customer = make_person("c", org=make_org("Basic", Plan.BASIC))
+    for _ in range(12):
+        ticket = open_(agent, customer, "P4", at=paris(6, 16))
+        services.add_reply(actor=agent, ticket=ticket, body="held", at=paris(6, 19))
+    mail.outbox.clear()
+    barrier = threading.Barrier(3)
+    delivered: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker():
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            delivered.append(services.deliver_held_messages(now=paris(9, 9, 5)))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and sum(delivered) == 12
+    assert len(mail.outbox) == 12
+    assert AuditEntry.objects.filter(action="message.delivered").count() == 12
