@@ -95,20 +95,23 @@ class PollResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _fetch(box: BaseMailBox, uid: int, what: str) -> list:
+def _fetch(box: BaseMailBox, uid: int | str, what: str) -> list:
     status, data = box.client.uid("FETCH", str(uid), what)
     if status != "OK":
         raise OSError(f"UID FETCH {uid} {what} failed: {status} {data!r}")
     return data
 
 
-def _size(box: BaseMailBox, uid: int) -> int | None:
-    for item in _fetch(box, uid, "(RFC822.SIZE)"):
+def _sizes(box: BaseMailBox, uids: list[int]) -> dict[int, int]:
+    """RFC822.SIZE of each UID, in one round trip (so oversized mail is never downloaded)."""
+    if not uids:
+        return {}
+    sizes: dict[int, int] = {}
+    for item in _fetch(box, ",".join(str(u) for u in uids), "(UID RFC822.SIZE)"):
         line = item[0] if isinstance(item, tuple) else item
-        if isinstance(line, bytes) and (m := _UID.search(line)) and int(m.group(1)) == uid:
-            size = _SIZE.search(line)
-            return int(size.group(1)) if size else None
-    return None
+        if isinstance(line, bytes) and (m := _UID.search(line)) and (size := _SIZE.search(line)):
+            sizes[int(m.group(1))] = int(size.group(1))
+    return sizes
 
 
 def _raw(box: BaseMailBox, uid: int) -> bytes | None:
@@ -196,9 +199,11 @@ def poll_mailbox(url: str, *, limit: int | None = None, process: bool = True) ->
     try:
         uidvalidity = _uidvalidity(box, account.folder)
         cursor = _cursor(account.key, uidvalidity)
-        for uid in _new_uids(box, cursor.last_uid)[:limit]:
+        uids = _new_uids(box, cursor.last_uid)[:limit]
+        sizes = _sizes(box, uids)
+        for uid in uids:
             result.seen += 1
-            size = _size(box, uid)
+            size = sizes.get(uid)
             if size is not None and size > conf.max_bytes():
                 _record_oversized(account, uidvalidity, uid, size)
                 result.oversized += 1
