@@ -153,6 +153,23 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def worker_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by the gunicorn workers (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def drive(port: int, tokens: list[str], clients: int, seconds: float) -> tuple[int, int, float, dict]:
     """Open tickets for `seconds` from `clients` threads. Returns (created, failed, elapsed, statuses)."""
     created = [0] * clients
@@ -220,12 +237,18 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[float]:
         drive(port, tokens, args.clients, min(2.0, args.seconds))  # warm up: imports, pools, calendars
         total_created = count_tickets(url)
         for run in range(1, args.runs + 1):
+            load = os.getloadavg()[0]
+            cpu0 = worker_cpu_seconds(proc)
             created, failed, elapsed, statuses = drive(port, tokens, args.clients, args.seconds)
+            cpu_ms = (worker_cpu_seconds(proc) - cpu0) * 1000 / max(created, 1)
             total_created += created
             rate = created / elapsed
             rates.append(rate)
             extra = f", {failed} failed {statuses}" if failed else ""
-            print(f"  run {run}: {created} tickets in {elapsed:.2f} s = {rate:.0f} tickets/s{extra}")
+            print(
+                f"  run {run}: {created} tickets in {elapsed:.2f} s = {rate:.0f} tickets/s{extra}"
+                f" (gunicorn workers' CPU {cpu_ms:.1f} ms per ticket; load average {load:.1f})"
+            )
     finally:
         stop(proc)
     stored = count_tickets(url)

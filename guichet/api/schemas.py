@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
 from guichet.contracts.models import HoursOption, Plan, Priority, Region
 from guichet.tickets.models import Channel, MessageKind, SlaState, Status
+
+# Database ids: positive and within a 64-bit integer, so no query ever overflows the database.
+MAX_ID = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 # --- People and organisations ---------------------------------------------------------------------
 
@@ -120,8 +124,8 @@ class TicketIn(Schema):
     impact_confirmed: bool = False
     contact_phone: str = Field("", max_length=32)
     # Staff only: on whose behalf. Customers open tickets for their own organisation.
-    organisation_id: int | None = None
-    requester_id: int | None = None
+    organisation_id: DbId | None = None
+    requester_id: DbId | None = None
     submitted_at: AwareDatetime | None = None
 
 
@@ -139,7 +143,7 @@ class StatusIn(Schema):
 
 class AssignIn(Schema):
     # null unassigns.
-    assignee_id: int | None
+    assignee_id: DbId | None
 
 
 class RaiseIn(Schema):

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime
 from guichet.accounts.models import Person
 from guichet.api import present, tenancy
 from guichet.api.errors import ApiError, not_found, responses
-from guichet.api.schemas import Me, PreviewOut
+from guichet.api.schemas import MAX_ID, Me, PreviewOut
 
 router = Router(tags=["me"])
 
@@ -31,7 +31,9 @@ def me(request: HttpRequest):
 def preview(
     request: HttpRequest,
     at: AwareDatetime | None = Query(None, description="Submission instant (default: now)."),  # noqa: B008
-    organisation: int | None = Query(None, description="Staff: whose contract (customers: their own)."),
+    organisation: int | None = Query(
+        None, ge=1, le=MAX_ID, description="Staff: whose contract (customers: their own)."
+    ),
 ):
     """For each priority, the first-response target and due instant under the contract in force
     at `at`, as if a ticket were submitted then. Empty when no contract is in force."""

@@ -11,7 +11,7 @@ from ninja.responses import Status
 from guichet.accounts.models import Person
 from guichet.api import present, tenancy
 from guichet.api.errors import ApiError, not_found, responses
-from guichet.api.schemas import ContractIn, ContractOut, OrganisationIn, OrganisationOut
+from guichet.api.schemas import ContractIn, ContractOut, DbId, OrganisationIn, OrganisationOut
 from guichet.contracts.models import Contract, Organisation
 
 router = Router(tags=["organisations and contracts"])
@@ -21,7 +21,7 @@ def person(request: HttpRequest) -> Person:
     return request.auth  # type: ignore[attr-defined, return-value]
 
 
-def get_organisation(request: HttpRequest, organisation_id: int) -> Organisation:
+def get_organisation(request: HttpRequest, organisation_id: DbId) -> Organisation:
     org = tenancy.visible_organisations(person(request)).filter(pk=organisation_id).first()
     if org is None:
         raise not_found()
@@ -35,7 +35,9 @@ def require_admin(request: HttpRequest) -> None:
 
 @router.get("/organisations", response=responses({200: list[OrganisationOut]}), summary="Organisations")
 def list_organisations(
-    request: HttpRequest, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    request: HttpRequest,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """Customers: their own organisation. Staff: all, by name."""
     qs = tenancy.visible_organisations(person(request)).order_by("name", "id")
@@ -55,7 +57,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn):
 
 
 @router.get("/organisations/{organisation_id}", response=responses({200: OrganisationOut}, 404))
-def get_one_organisation(request: HttpRequest, organisation_id: int):
+def get_one_organisation(request: HttpRequest, organisation_id: DbId):
     return present.organisation(get_organisation(request, organisation_id))
 
 
@@ -64,7 +66,7 @@ def get_one_organisation(request: HttpRequest, organisation_id: int):
     response=responses({200: list[ContractOut]}, 404),
     summary="An organisation's contracts, newest first",
 )
-def list_contracts(request: HttpRequest, organisation_id: int):
+def list_contracts(request: HttpRequest, organisation_id: DbId):
     org = get_organisation(request, organisation_id)
     qs = tenancy.visible_contracts(person(request)).filter(organisation=org).order_by("-valid_from", "-id")
     return [present.contract(c) for c in qs]
@@ -75,7 +77,7 @@ def list_contracts(request: HttpRequest, organisation_id: int):
     response=responses({201: ContractOut}, 400, 403, 404),
     summary="Add a contract (admins)",
 )
-def create_contract(request: HttpRequest, organisation_id: int, payload: ContractIn):
+def create_contract(request: HttpRequest, organisation_id: DbId, payload: ContractIn):
     org = get_organisation(request, organisation_id)
     require_admin(request)
     data = payload.dict()
@@ -89,7 +91,7 @@ def create_contract(request: HttpRequest, organisation_id: int, payload: Contrac
 
 
 @router.get("/contracts/{contract_id}", response=responses({200: ContractOut}, 404), summary="One contract")
-def get_contract(request: HttpRequest, contract_id: int):
+def get_contract(request: HttpRequest, contract_id: DbId):
     contract = tenancy.visible_contracts(person(request)).filter(pk=contract_id).first()
     if contract is None:
         raise not_found()

@@ -22,6 +22,7 @@ from guichet.api.schemas import (
     CallIn,
     ContactAttemptIn,
     ContactAttemptOut,
+    DbId,
     DowngradeIn,
     MessageIn,
     MessageOut,
@@ -49,8 +50,8 @@ class TicketFilters(Schema):
     status: list[TicketStatus] | None = Field(None, description="Repeat for several: status=new&status=open.")
     open: bool | None = Field(None, description="true: new, open or waiting; false: solved or closed.")
     priority: list[Priority] | None = None
-    organisation: int | None = Field(None, description="Organisation id (staff; customers see only theirs).")
-    assignee: int | None = Field(None, description="Assignee's person id (staff only).")
+    organisation: DbId | None = Field(None, description="Organisation id (staff; customers see only theirs).")
+    assignee: DbId | None = Field(None, description="Assignee's person id (staff only).")
     due_before: AwareDatetime | None = Field(None, description="First response due before this instant.")
     ordering: TicketOrdering = Field("due", description="due: time left, soonest first; -submitted: newest.")
     cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page.")
@@ -65,7 +66,7 @@ def visible(request: HttpRequest):
     return selectors.visible_tickets(person(request))
 
 
-def get_ticket(request: HttpRequest, ticket_id: int, *, related: bool = True) -> Ticket:
+def get_ticket(request: HttpRequest, ticket_id: DbId, *, related: bool = True) -> Ticket:
     """The ticket if the caller may see it; 404 otherwise (never 403: ids cannot be probed)."""
     qs = visible(request)
     if related:
@@ -159,7 +160,7 @@ def open_ticket(request: HttpRequest, payload: TicketIn):
 
 
 @router.get("/tickets/{ticket_id}", response=responses({200: TicketOut}, 404), summary="One ticket")
-def get_one(request: HttpRequest, ticket_id: int):
+def get_one(request: HttpRequest, ticket_id: DbId):
     return present.ticket(get_ticket(request, ticket_id), person(request))
 
 
@@ -168,7 +169,7 @@ def get_one(request: HttpRequest, ticket_id: int):
     response=responses({200: TicketOut}, 400, 403, 404, 409),
     summary="Change status",
 )
-def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn):
+def change_status(request: HttpRequest, ticket_id: DbId, payload: StatusIn):
     ticket = get_ticket(request, ticket_id, related=False)
     services.change_status(actor=person(request), ticket=ticket, status=payload.status, reason=payload.reason)
     return ticket_out(request, ticket)
@@ -177,7 +178,7 @@ def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn):
 @router.post(
     "/tickets/{ticket_id}/assign", response=responses({200: TicketOut}, 400, 403, 404, 409), summary="Assign"
 )
-def assign(request: HttpRequest, ticket_id: int, payload: AssignIn):
+def assign(request: HttpRequest, ticket_id: DbId, payload: AssignIn):
     ticket = get_ticket(request, ticket_id, related=False)
     assignee = None
     if payload.assignee_id is not None:
@@ -193,7 +194,7 @@ def assign(request: HttpRequest, ticket_id: int, payload: AssignIn):
     response=responses({200: TicketOut}, 400, 403, 404, 409),
     summary="Raise the priority",
 )
-def raise_priority(request: HttpRequest, ticket_id: int, payload: RaiseIn):
+def raise_priority(request: HttpRequest, ticket_id: DbId, payload: RaiseIn):
     ticket = get_ticket(request, ticket_id, related=False)
     services.raise_priority(
         actor=person(request),
@@ -210,7 +211,7 @@ def raise_priority(request: HttpRequest, ticket_id: int, payload: RaiseIn):
     response=responses({200: TicketOut}, 400, 403, 404, 409),
     summary="Downgrade the priority (P1→P2, P2→P3) after unanswered contact attempts",
 )
-def downgrade(request: HttpRequest, ticket_id: int, payload: DowngradeIn):
+def downgrade(request: HttpRequest, ticket_id: DbId, payload: DowngradeIn):
     ticket = get_ticket(request, ticket_id, related=False)
     services.downgrade_priority(actor=person(request), ticket=ticket, reason=payload.reason)
     return ticket_out(request, ticket)
@@ -221,7 +222,7 @@ def downgrade(request: HttpRequest, ticket_id: int, payload: DowngradeIn):
     response=responses({201: ContactAttemptOut}, 400, 403, 404, 409),
     summary="Record an attempt to reach the customer",
 )
-def contact_attempt(request: HttpRequest, ticket_id: int, payload: ContactAttemptIn):
+def contact_attempt(request: HttpRequest, ticket_id: DbId, payload: ContactAttemptIn):
     ticket = get_ticket(request, ticket_id, related=False)
     attempt = services.record_contact_attempt(
         actor=person(request),
@@ -239,7 +240,7 @@ def contact_attempt(request: HttpRequest, ticket_id: int, payload: ContactAttemp
     response=responses({201: MessageOut}, 400, 403, 404, 409),
     summary="Log a phone call (Premium contracts only)",
 )
-def log_call(request: HttpRequest, ticket_id: int, payload: CallIn):
+def log_call(request: HttpRequest, ticket_id: DbId, payload: CallIn):
     ticket = get_ticket(request, ticket_id, related=False)
     message = services.log_call(
         actor=person(request),
@@ -261,7 +262,7 @@ def log_call(request: HttpRequest, ticket_id: int, payload: CallIn):
 )
 def list_messages(
     request: HttpRequest,
-    ticket_id: int,
+    ticket_id: DbId,
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
 ):
@@ -283,7 +284,7 @@ def list_messages(
     response=responses({201: MessageOut}, 400, 403, 404, 409),
     summary="Reply, or write an internal note (agents)",
 )
-def post_message(request: HttpRequest, ticket_id: int, payload: MessageIn):
+def post_message(request: HttpRequest, ticket_id: DbId, payload: MessageIn):
     ticket = get_ticket(request, ticket_id, related=False)
     viewer = person(request)
     if payload.internal:
@@ -301,7 +302,7 @@ def _events(request: HttpRequest, ticket: Ticket):
 
 
 @router.get("/tickets/{ticket_id}/sla", response=responses({200: SlaOut}, 404), summary="Current SLA state")
-def sla_state(request: HttpRequest, ticket_id: int):
+def sla_state(request: HttpRequest, ticket_id: DbId):
     """Due instant in UTC and in the customer's zone, business time used and left, state."""
     ticket = get_ticket(request, ticket_id, related=False)
     now = timezone.now()
@@ -340,7 +341,7 @@ def sla_state(request: HttpRequest, ticket_id: int):
     response=responses({200: list[SlaEventOut]}, 404),
     summary="The SLA ledger (append-only)",
 )
-def sla_events(request: HttpRequest, ticket_id: int):
+def sla_events(request: HttpRequest, ticket_id: DbId):
     ticket = get_ticket(request, ticket_id, related=False)
     return [present.sla_event(e) for e in _events(request, ticket)]
 
@@ -350,7 +351,7 @@ def sla_events(request: HttpRequest, ticket_id: int):
     response=responses({200: SlaExplainOut}, 404),
     summary="Why the first response is due when it is",
 )
-def sla_explain(request: HttpRequest, ticket_id: int):
+def sla_explain(request: HttpRequest, ticket_id: DbId):
     ticket = get_ticket(request, ticket_id, related=False)
     state = ticket_sla.replay(_events(request, ticket))
     data = ticket_sla.explain(state) or {}
