@@ -7,12 +7,12 @@ each rule is tested on bytes alone.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from html.parser import HTMLParser
 
 from guichet.mail import conf
 
@@ -26,6 +26,7 @@ BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"}
 TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
 MESSAGE_ID_TOKEN = re.compile(r"<([^<>\s]+)>")
 MAX_BODY_CHARS = 100_000
+MAX_HTML_CHARS = 2_000_000
 MAX_PARTS = 200
 
 
@@ -182,11 +183,43 @@ def machine_reason(msg: EmailMessage, from_addresses: list[str]) -> str:
     return ""
 
 
+class _TextExtractor(HTMLParser):
+    """HTML to plain text in one linear pass (no regex over hostile markup)."""
+
+    SKIP = frozenset({"script", "style", "head", "title", "template"})
+    BREAKS = frozenset(
+        {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skipping = max(self.skipping - 1, 0)
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
 def _html_to_text(markup: str) -> str:
-    markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1\s*>", " ", markup)
-    markup = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|</tr\s*>", "\n", markup)
-    text = html.unescape(re.sub(r"<[^>]+>", "", markup))
-    return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t\xa0]+", " ", text)).strip()
+    extractor = _TextExtractor()
+    extractor.feed(markup[:MAX_HTML_CHARS])
+    extractor.close()
+    text = "".join(extractor.parts)
+    lines = (" ".join(line.replace("\xa0", " ").split()) for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def body_text(msg: EmailMessage) -> str:
@@ -271,8 +304,12 @@ def parse(raw: bytes) -> ParsedMail:
     from_addresses = _addresses(msg, "From")
     subject = " ".join(_header(msg, "Subject").split())
     text = body_text(msg)
-    stripped = strip_quoted(text)[:MAX_BODY_CHARS]
     files, dropped = attachments(msg) if msg.is_multipart() else ([], [])
+    if len(text) > MAX_BODY_CHARS:
+        # The whole mail stays in the stored raw bytes; the ticket says where the text was cut.
+        text = text[:MAX_BODY_CHARS]
+        dropped.append(f"the text after {MAX_BODY_CHARS} characters (kept in the original e-mail)")
+    stripped = strip_quoted(text)
     reason = machine_reason(msg, from_addresses)
     return ParsedMail(
         message_id=header_message_id(msg, raw),

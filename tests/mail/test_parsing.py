@@ -129,3 +129,19 @@ def test_R_CHAN_2_attachments_are_kept_with_their_names():
 )
 def test_R_CHAN_2_ticket_subject_drops_prefixes_and_token(subject, expected):
     assert clean_subject(subject) == expected
+
+
+def test_R_CHAN_2_very_long_text_is_cut_and_the_cut_is_reported():
+    from guichet.mail.parsing import MAX_BODY_CHARS
+
+    parsed = parse(mail("alice@acme.test", "long", ("word " * 20 + "\n") * 2000))
+    assert len(parsed.text) <= MAX_BODY_CHARS
+    assert any(str(MAX_BODY_CHARS) in d for d in parsed.dropped)
+
+
+def test_R_CHAN_2_unclosed_script_tags_do_not_leak_into_the_text():
+    raw = (
+        b"From: alice@acme.test\r\nTo: support@guichet.test\r\nSubject: h\r\nMessage-ID: <x@c>\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>Visible</p>" + b"<script>hidden" * 5000 + b"\r\n"
+    )
+    assert parse(raw).text == "Visible"
