@@ -47,3 +47,24 @@ class ContractAdmin(admin.ModelAdmin):
     list_filter = ("plan", "hours", "region")
     search_fields = ("organisation__name", "reference")
     inlines = [HolidayOverrideInline]
+
+    # Terms that tickets were measured under: once a ticket uses the contract, a change means a new
+    # contract from its effective date (its end date can still be set).
+    TERMS = (
+        "organisation",
+        "reference",
+        "plan",
+        "hours",
+        "region",
+        "time_zone",
+        "holiday_country",
+        "holiday_subdivision",
+        "valid_from",
+        "target_overrides",
+        "pause_when_waiting",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.tickets.exists():
+            return self.TERMS
+        return ()

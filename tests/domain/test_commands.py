@@ -263,3 +263,18 @@ def test_import_rejects_unreadable_files(import_world, tmp_path):
     headerless.write_text("a,b\n1,2\n")
     with pytest.raises(CommandError, match="lacks"):
         run("importtickets", str(headerless), "--format", "csv", "--organisation", "Acme")
+
+
+def test_admin_freezes_terms_of_a_contract_in_use(agent, basic_customer, rf):
+    from django.contrib.admin.sites import site
+
+    from guichet.contracts.models import Contract
+
+    from .test_services import open_
+
+    contract = Contract.objects.get(organisation=basic_customer.organisation)
+    model_admin = site._registry[Contract]
+    assert model_admin.get_readonly_fields(rf.get("/"), contract) == ()
+    open_(agent, basic_customer, "P3")
+    frozen = model_admin.get_readonly_fields(rf.get("/"), contract)
+    assert "plan" in frozen and "valid_until" not in frozen
