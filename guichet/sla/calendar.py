@@ -615,13 +615,18 @@ class Calendar:
         if not (dmin >= 0 and dmax <= _MAX_TARGET_S):  # also rejects NaN
             raise _target_error(timedelta(seconds=dmin if not dmin >= 0 else dmax))
         tmin, tmax = min(starts), max(starts)
-        if not (math.isfinite(tmin) and math.isfinite(tmax)):
-            raise SlaError("timestamps must be finite numbers")
+        # min/max skip a NaN that is not first; a sum is NaN/inf if any item is (~3 ns/item).
+        if not math.isfinite(sum(starts) + sum(deltas)):
+            raise SlaError("timestamps and seconds must be finite numbers")
         if self.always_open:
             return [t + d for t, d in zip(starts, deltas, strict=True)]
         st = self._st
         if not (st.lof <= tmin and tmax < st.hif):
-            st = self._cover(_EPOCH + timedelta(seconds=tmin), _EPOCH + timedelta(seconds=tmax))
+            try:
+                first, last = _EPOCH + timedelta(seconds=tmin), _EPOCH + timedelta(seconds=tmax)
+            except OverflowError:
+                raise SlaError(f"timestamps must fall between {_MIN_YEAR} and {_MAX_YEAR}") from None
+            st = self._cover(first, last)
         while True:
             # F(t) = t*p[i] + q[i] is business seconds before t; the due time is the
             # first boundary reaching x = F + d, shifted back by the excess (rf = B - C).
@@ -632,8 +637,9 @@ class Calendar:
                     try:
                         # All-int inputs: no int() calls, exact integers out. A float anywhere
                         # makes a list index fail with TypeError: then take the float loop.
+                        gm1 = g - 1  # ceil(x / g) == (x + g - 1) // g for integers
                         out = [
-                            (x := t * pbi[(k := (t - off) // g)] + qbi[k] + d) + lci[-(-x // g)]
+                            (x := t * pbi[(k := (t - off) // g)] + qbi[k] + d) + lci[(x + gm1) // g]
                             for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
                         ]
                     except TypeError:

@@ -160,6 +160,10 @@ def test_open_intervals_preview_a_week(ww: Calendar) -> None:
         (lambda c: c.add(paris(2026, 7, 10), -H), InvalidTargetError),
         (lambda c: c.add(paris(2026, 7, 10), timedelta(days=3700)), InvalidTargetError),
         (lambda c: c.add_many_epoch([0.0], -1.0), InvalidTargetError),
+        (lambda c: c.add_many_epoch([1e300], 1.0), SlaError),
+        (lambda c: c.add_many_epoch([float("nan")], 1.0), SlaError),
+        (lambda c: c.add_many_epoch([1.8e9, 1.8e9], [1.0, float("nan")]), SlaError),
+        (lambda c: c.add(datetime(1800, 1, 1, tzinfo=UTC), H), SlaError),
     ],
 )
 def test_validation_of_inputs(ww: Calendar, call, error) -> None:  # type: ignore[no-untyped-def]
