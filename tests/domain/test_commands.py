@@ -278,3 +278,21 @@ def test_admin_freezes_terms_of_a_contract_in_use(agent, basic_customer, rf):
     open_(agent, basic_customer, "P3")
     frozen = model_admin.get_readonly_fields(rf.get("/"), contract)
     assert "plan" in frozen and "valid_until" not in frozen
+
+
+def test_slasweep_and_checkledger(agent, premium_customer):
+    from guichet.tickets.models import Ticket
+
+    from .test_services import open_, paris
+
+    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    assert "0 ticket(s)" not in run("checkledger") and "0 differ" in run("checkledger")
+    assert "1 breach(es)" in run("slasweep", "--now", "2026-03-02T12:00:00+01:00")
+    assert "0 breach(es)" in run("slasweep", "--now", "2026-03-02T12:00:00+01:00")
+    with pytest.raises(CommandError, match="offset"):
+        run("slasweep", "--now", "2026-03-02T12:00:00")
+    Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=paris(9, 9))  # behind the services' back
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 ticket"):
+        call_command("checkledger", stdout=io.StringIO(), stderr=err)
+    assert f"#{ticket.pk}: sla_due_at" in err.getvalue()
