@@ -1,0 +1,132 @@
+"""Property tests of the pure replay (no database) against a hand-written oracle on a 24x7 clock,
+where business time is plain elapsed time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guichet.tickets import sla
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+SPEC = {
+    "hours": "24x7",
+    "region": "worldwide",
+    "timezone": "Europe/Paris",
+    "country": "FR",
+    "subdivision": None,
+    "extra_holidays": [],
+    "removed_holidays": [],
+}
+
+
+@dataclass
+class Event:
+    kind: str
+    at: dt.datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def applied(target_minutes: int) -> Event:
+    return Event(
+        "applied",
+        T0,
+        {
+            "priority": "P2",
+            "plan": "premium",
+            "target_seconds": target_minutes * 60,
+            "warn_seconds": None,
+            "calendar": SPEC,
+            "pause_when_waiting": True,
+        },
+    )
+
+
+@given(
+    target=st.integers(min_value=1, max_value=600),
+    gaps=st.lists(st.integers(min_value=1, max_value=300), max_size=8),
+)
+@settings(max_examples=200, deadline=None)
+def test_pauses_push_the_due_instant_by_exactly_their_length(target, gaps):
+    events = [applied(target)]
+    at, paused = T0, False
+    for gap in gaps:
+        at += dt.timedelta(minutes=gap)
+        events.append(Event("resumed" if paused else "paused", at))
+        paused = not paused
+    # Oracle: walk the running segments, spending the target.
+    remaining, start, due = dt.timedelta(minutes=target), T0, None
+    for event in events[1:]:
+        if event.kind == "paused":
+            used = event.at - start
+            if used >= remaining:
+                due = start + remaining
+                break
+            remaining -= used
+        else:
+            start = event.at
+    else:
+        due = None if paused else start + remaining
+    state = sla.replay(events)
+    assert state.due_at == due
+    if due is None:
+        assert state.state == sla.STATE_PAUSED and state.remaining == remaining
+
+
+@given(
+    target=st.integers(min_value=30, max_value=600),
+    raise_after=st.integers(min_value=0, max_value=700),
+    new_target=st.integers(min_value=1, max_value=600),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_raise_never_moves_the_due_instant_later(target, raise_after, new_target):
+    at = T0 + dt.timedelta(minutes=raise_after)
+    old_due = T0 + dt.timedelta(minutes=target)
+    candidate = at + dt.timedelta(minutes=new_target)
+    restart = candidate < old_due and at < old_due
+    raised = Event(
+        "raised",
+        at,
+        {
+            "priority": "P1",
+            "target_seconds": new_target * 60,
+            "warn_seconds": None,
+            "calendar": SPEC,
+            "restart": restart,
+        },
+    )
+    state = sla.replay([applied(target), raised])
+    assert state.due_at == min(old_due, candidate) if restart else state.due_at == old_due
+    assert state.due_at <= old_due
+
+
+@given(
+    target=st.integers(min_value=1, max_value=300),
+    new_target=st.integers(min_value=1, max_value=900),
+    pause=st.tuples(st.integers(min_value=0, max_value=200), st.integers(min_value=1, max_value=200)),
+    at_minutes=st.integers(min_value=0, max_value=900),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_downgrade_recomputes_from_the_submission_keeping_pauses(target, new_target, pause, at_minutes):
+    p_start = T0 + dt.timedelta(minutes=pause[0])
+    p_end = p_start + dt.timedelta(minutes=pause[1])
+    down_at = max(p_end, T0 + dt.timedelta(minutes=at_minutes))
+    events = [
+        applied(target),
+        Event("paused", p_start),
+        Event("resumed", p_end),
+        Event(
+            "downgraded",
+            down_at,
+            {"priority": "P3", "target_seconds": new_target * 60, "warn_seconds": None, "calendar": SPEC},
+        ),
+    ]
+    state = sla.replay(events)
+    # 24x7: the new target counted from the submission, plus the pause if it started before the due.
+    plain = T0 + dt.timedelta(minutes=new_target)
+    expected = plain if plain <= p_start else plain + (p_end - p_start)
+    assert state.due_at == expected and state.priority == "P3"
