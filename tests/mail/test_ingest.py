@@ -118,3 +118,37 @@ def test_R_CHAN_2_admin_processes_a_quarantined_mail_again(world, client, settin
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.status == InboundStatus.PROCESSED and row.ticket is not None
+
+
+def test_R_CHAN_2_concurrent_deliveries_of_one_message_have_one_effect(world, mailoutbox):
+    """Eight deliveries of the same mail at the same instant (MTA retries racing the poller)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent writers: PostgreSQL (SQLite serialises them anyway)")
+    raw = mail("alice@acme.test", "Race", "same mail", message_id="<race@c.test>")
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            ingest_raw(raw, source="t")
+        except BaseException as exc:  # reported below, in the test thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert InboundMessage.objects.count() == 1
+    assert InboundMessage.objects.get().status == InboundStatus.PROCESSED
+    assert Ticket.objects.count() == 1
+    assert OutboundMail.objects.count() == 1
+    assert len(mailoutbox) == 1
