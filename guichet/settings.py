@@ -264,6 +264,12 @@ if PRODUCTION:
     if env_bool("BEHIND_TLS_PROXY"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- SLA and ticket rules (docs/domain.md) -----------------------------------------------------------
+GUICHET_SLA_WARN_PERCENT = int(os.environ.get("GUICHET_SLA_WARN_PERCENT", "75"))
+GUICHET_SLA_WARN_BEFORE_MINUTES = int(os.environ.get("GUICHET_SLA_WARN_BEFORE_MINUTES", "30"))
+GUICHET_DOWNGRADE_MIN_ATTEMPTS = int(os.environ.get("GUICHET_DOWNGRADE_MIN_ATTEMPTS", "1"))
+GUICHET_MAX_ATTACHMENT_BYTES = int(os.environ.get("GUICHET_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
