@@ -10,6 +10,7 @@ UIDVALIDITY the cursor restarts from 0; already-stored messages are recognised a
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import ssl
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 
@@ -157,8 +159,25 @@ def _cursor(key: str, uidvalidity: int) -> ImapCursor:
         )
         cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
         cursor.updated_at = timezone.now()
-        cursor.save()
+        cursor.save(update_fields=["uidvalidity", "last_uid", "updated_at"])
     return cursor
+
+
+LEASE = dt.timedelta(minutes=10)
+
+
+def _take_lease(cursor: ImapCursor) -> bool:
+    """One atomic UPDATE: true if no other poller holds this mailbox (or its lease expired)."""
+    now = timezone.now()
+    return bool(
+        ImapCursor.objects.filter(pk=cursor.pk)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(leased_until=now + LEASE)
+    )
+
+
+def _release_lease(cursor: ImapCursor) -> None:
+    ImapCursor.objects.filter(pk=cursor.pk).update(leased_until=None)
 
 
 def _advance(cursor: ImapCursor, uid: int) -> None:
@@ -199,37 +218,13 @@ def poll_mailbox(url: str, *, limit: int | None = None, process: bool = True) ->
     try:
         uidvalidity = _uidvalidity(box, account.folder)
         cursor = _cursor(account.key, uidvalidity)
-        uids = _new_uids(box, cursor.last_uid)[:limit]
-        sizes = _sizes(box, uids)
-        for uid in uids:
-            result.seen += 1
-            size = sizes.get(uid)
-            if size is not None and size > conf.max_bytes():
-                _record_oversized(account, uidvalidity, uid, size)
-                result.oversized += 1
-                _advance(cursor, uid)
-                continue
-            raw = _raw(box, uid)
-            if raw is None:
-                # Expunged by someone else between SEARCH and FETCH: nothing to keep.
-                result.errors.append(f"UID {uid}: vanished before it could be read")
-                _advance(cursor, uid)
-                continue
-            try:
-                stored = store_raw(raw, source="imap", mailbox=account.key, uid=uid, uidvalidity=uidvalidity)
-            except Exception as exc:
-                # Not stored, so not acknowledged: stop here and retry from this UID next poll (G2).
-                logger.exception("Mailbox %s UID %s: could not store; will retry", account.key, uid)
-                result.errors.append(f"UID {uid}: not stored: {exc}")
-                break
-            _acknowledge(box, uid)
-            _advance(cursor, uid)
-            if stored.created:
-                result.stored += 1
-            else:
-                result.duplicates += 1
-            if stored.message.status == InboundStatus.RECEIVED:
-                stored_pks.append(stored.message.pk)
+        if not _take_lease(cursor):
+            result.errors.append("another poller is reading this mailbox")
+            return result
+        try:
+            _read_new(box, account, cursor, uidvalidity, limit, result, stored_pks)
+        finally:
+            _release_lease(cursor)
     finally:
         try:
             box.logout()
@@ -240,6 +235,49 @@ def poll_mailbox(url: str, *, limit: int | None = None, process: bool = True) ->
             if process_inbound(pk).status != InboundStatus.RECEIVED:
                 result.processed += 1
     return result
+
+
+def _read_new(
+    box: BaseMailBox,
+    account: ImapAccount,
+    cursor: ImapCursor,
+    uidvalidity: int,
+    limit: int,
+    result: PollResult,
+    stored_pks: list[int],
+) -> None:
+    """Store, acknowledge and pass each new message, in UID order; stop at the first store failure."""
+    uids = _new_uids(box, cursor.last_uid)[:limit]
+    sizes = _sizes(box, uids)
+    for uid in uids:
+        result.seen += 1
+        size = sizes.get(uid)
+        if size is not None and size > conf.max_bytes():
+            _record_oversized(account, uidvalidity, uid, size)
+            result.oversized += 1
+            _advance(cursor, uid)
+            continue
+        raw = _raw(box, uid)
+        if raw is None:
+            # Expunged by someone else between SEARCH and FETCH: nothing to keep.
+            result.errors.append(f"UID {uid}: vanished before it could be read")
+            _advance(cursor, uid)
+            continue
+        try:
+            stored = store_raw(raw, source="imap", mailbox=account.key, uid=uid, uidvalidity=uidvalidity)
+        except Exception as exc:
+            # Not stored, so not acknowledged: stop here and retry from this UID next poll (G2).
+            logger.exception("Mailbox %s UID %s: could not store; will retry", account.key, uid)
+            result.errors.append(f"UID {uid}: not stored: {exc}")
+            break
+        _acknowledge(box, uid)
+        _advance(cursor, uid)
+        if stored.created:
+            result.stored += 1
+        else:
+            result.duplicates += 1
+        if stored.message.status == InboundStatus.RECEIVED:
+            stored_pks.append(stored.message.pk)
 
 
 def poll_all(*, process: bool = True) -> list[PollResult]:

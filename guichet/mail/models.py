@@ -161,6 +161,9 @@ class ImapCursor(models.Model):
     uidvalidity = models.BigIntegerField(_("UIDVALIDITY"))
     last_uid = models.BigIntegerField(_("last UID"), default=0)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # One poller per mailbox at a time; a lease rather than a lock, so a crashed worker's claim
+    # expires by itself.
+    leased_until = models.DateTimeField(_("being polled until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("IMAP cursor")

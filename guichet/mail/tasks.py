@@ -12,8 +12,7 @@ import logging
 
 from django.tasks import task
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task
-from huey.exceptions import TaskLockedException
+from huey.contrib.djhuey import db_periodic_task
 
 logger = logging.getLogger(__name__)
 
@@ -26,20 +25,18 @@ def process_inbound_task(inbound_id: int) -> str:
 
 
 def poll_and_retry() -> dict[str, object]:
-    """One round: poll the mailboxes, then retry what is due. Never two rounds at once."""
+    """One round: poll the mailboxes, then retry what is due.
+
+    Safe to run twice at once: each mailbox is leased to one poller (ImapCursor.leased_until), each
+    stored message is claimed under a row lock, each outbound mail is recorded once.
+    """
     from guichet.mail.imap import poll_all
     from guichet.mail.ingest import process_due
     from guichet.mail.outbound import retry_pending
 
-    try:
-        # Two concurrent rounds would only race to store and acknowledge the same mail.
-        with HUEY.lock_task("guichet-mail-poll"):
-            results = poll_all()
-            retried = process_due()
-            resent = retry_pending()
-    except TaskLockedException:
-        logger.info("Mailbox poll already running; skipped")
-        return {"skipped": True}
+    results = poll_all()
+    retried = process_due()
+    resent = retry_pending()
     summary = {
         "mailboxes": [
             {"mailbox": r.mailbox, "stored": r.stored, "duplicates": r.duplicates, "errors": r.errors}

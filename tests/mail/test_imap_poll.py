@@ -230,3 +230,22 @@ def test_R_CHAN_2_fetchmail_reports_an_unreachable_server_and_a_bad_url(world, c
     assert "ConnectionRefusedError" in capsys.readouterr().err
     with pytest.raises(CommandError, match="unknown scheme"):
         call_command("fetchmail", url=["pop3://u:p@127.0.0.1/INBOX"])
+
+
+def test_R_CHAN_2_one_poller_per_mailbox_and_a_dead_pollers_lease_expires(box, world):
+    box.append(mail("alice@acme.test", "Leased", "x", message_id="<ls@c.test>"))
+    poll_mailbox(box.url)  # creates the cursor
+    box.append(mail("alice@acme.test", "Second", "x", message_id="<ls2@c.test>"))
+    cursor = ImapCursor.objects.get(mailbox=parse_url(box.url).key)
+    # Another worker is polling (or died while polling a minute ago).
+    cursor.leased_until = timezone.now() + dt.timedelta(minutes=9)
+    cursor.save()
+    busy = poll_mailbox(box.url)
+    assert (busy.seen, busy.errors) == (0, ["another poller is reading this mailbox"])
+    assert not InboundMessage.objects.filter(message_id="ls2@c.test").exists()
+    # Its lease runs out: the mailbox is polled again.
+    cursor.leased_until = timezone.now() - dt.timedelta(seconds=1)
+    cursor.save()
+    assert poll_mailbox(box.url).stored == 1
+    cursor.refresh_from_db()
+    assert cursor.leased_until is None
