@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, StrictBool
 
 from guichet.contracts.models import HoursOption, Plan, Priority, Region
 from guichet.tickets.models import Channel, MessageKind, SlaState, Status
@@ -80,7 +80,7 @@ class ContractIn(Schema):
     valid_from: dt.date
     valid_until: dt.date | None = None
     target_overrides: dict[Priority, int] = {}
-    pause_when_waiting: bool = False
+    pause_when_waiting: StrictBool = False
 
 
 # --- Tickets --------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class TicketIn(Schema):
     priority: Priority
     channel: Channel = Channel.API
     # R-PRIO-5: P1/P2 need the customer's confirmation of impact and availability.
-    impact_confirmed: bool = False
+    impact_confirmed: StrictBool = False
     contact_phone: str = Field("", max_length=32)
     # Staff only: on whose behalf. Customers open tickets for their own organisation.
     organisation_id: DbId | None = None
@@ -149,7 +149,7 @@ class AssignIn(Schema):
 class RaiseIn(Schema):
     priority: Priority
     reason: str = Field(min_length=1, max_length=2000)
-    impact_confirmed: bool = False
+    impact_confirmed: StrictBool = False
 
 
 class DowngradeIn(Schema):
@@ -161,7 +161,7 @@ class ContactAttemptIn(Schema):
     note: str = Field("", max_length=500)
     at: AwareDatetime | None = None
     # true records that the customer was reached (then it is no evidence for a downgrade).
-    answered: bool = False
+    answered: StrictBool = False
 
 
 class ContactAttemptOut(Schema):
@@ -212,7 +212,7 @@ class MessageOut(Schema):
 class MessageIn(Schema):
     body: str = Field(min_length=1, max_length=100_000)
     # true writes an internal note (agents only); customers never see notes.
-    internal: bool = False
+    internal: StrictBool = False
 
 
 class MessagePage(Schema):

@@ -403,3 +403,10 @@ def test_list_items_are_the_detail_representation(world):
         assert items
         for item in items:
             assert item == api.get(f"/tickets/{item['id']}").json()
+
+
+def test_booleans_in_bodies_are_strict(world):
+    """Found by schemathesis: `"internal": 0` used to be read as false and post a public reply."""
+    response = world.api("agent").post(f"/tickets/{world.ticket_a.pk}/messages", {"body": "x", "internal": 0})
+    assert response.status_code == 422
+    assert not Message.objects.filter(ticket=world.ticket_a, body="x").exists()
