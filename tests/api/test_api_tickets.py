@@ -357,6 +357,9 @@ def test_filters(world):
     assert api.get("/tickets", status="nonsense").status_code == 422
     api.post(f"/tickets/{world.ticket_b.pk}/assign", {"assignee_id": world.agent.pk})
     assert ids(assignee=world.agent.pk) == {world.ticket_b.pk}
+    api.post(f"/tickets/{world.ticket_b.pk}/messages", {"body": "First response."})
+    assert ids(awaiting_response="false") == {world.ticket_b.pk}
+    assert ids(awaiting_response="true") == world_ids - {world.ticket_b.pk}
 
 
 def test_customer_filtering_by_other_organisation_gets_nothing(world):

@@ -11,9 +11,10 @@ from ninja import Query, Router
 from pydantic import AwareDatetime
 
 from guichet.accounts.models import Person
-from guichet.api import present, tenancy
+from guichet.api import present
 from guichet.api.errors import ApiError, not_found, responses
 from guichet.api.schemas import MAX_ID, Me, PreviewOut
+from guichet.tickets import selectors
 
 router = Router(tags=["me"])
 
@@ -57,7 +58,7 @@ def preview(
         )
     else:
         org_id = organisation
-    org = tenancy.visible_organisations(viewer).filter(pk=org_id).first()
+    org = selectors.visible_organisations(viewer).filter(pk=org_id).first()
     if org is None:
         raise not_found()
     return preview_for(org, when)

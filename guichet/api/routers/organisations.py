@@ -9,10 +9,11 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from guichet.accounts.models import Person
-from guichet.api import present, tenancy
+from guichet.api import present
 from guichet.api.errors import ApiError, not_found, responses
 from guichet.api.schemas import ContractIn, ContractOut, DbId, OrganisationIn, OrganisationOut
 from guichet.contracts.models import Contract, Organisation
+from guichet.tickets import selectors
 
 router = Router(tags=["organisations and contracts"])
 
@@ -22,7 +23,7 @@ def person(request: HttpRequest) -> Person:
 
 
 def get_organisation(request: HttpRequest, organisation_id: DbId) -> Organisation:
-    org = tenancy.visible_organisations(person(request)).filter(pk=organisation_id).first()
+    org = selectors.visible_organisations(person(request)).filter(pk=organisation_id).first()
     if org is None:
         raise not_found()
     return org
@@ -40,7 +41,7 @@ def list_organisations(
     offset: int = Query(0, ge=0, le=1_000_000),
 ):
     """Customers: their own organisation. Staff: all, by name."""
-    qs = tenancy.visible_organisations(person(request)).order_by("name", "id")
+    qs = selectors.visible_organisations(person(request)).order_by("name", "id")
     return [present.organisation(o) for o in qs[offset : offset + limit]]
 
 
@@ -68,7 +69,7 @@ def get_one_organisation(request: HttpRequest, organisation_id: DbId):
 )
 def list_contracts(request: HttpRequest, organisation_id: DbId):
     org = get_organisation(request, organisation_id)
-    qs = tenancy.visible_contracts(person(request)).filter(organisation=org).order_by("-valid_from", "-id")
+    qs = selectors.visible_contracts(person(request)).filter(organisation=org).order_by("-valid_from", "-id")
     return [present.contract(c) for c in qs]
 
 
@@ -92,7 +93,7 @@ def create_contract(request: HttpRequest, organisation_id: DbId, payload: Contra
 
 @router.get("/contracts/{contract_id}", response=responses({200: ContractOut}, 404), summary="One contract")
 def get_contract(request: HttpRequest, contract_id: DbId):
-    contract = tenancy.visible_contracts(person(request)).filter(pk=contract_id).first()
+    contract = selectors.visible_contracts(person(request)).filter(pk=contract_id).first()
     if contract is None:
         raise not_found()
     return present.contract(contract)

@@ -14,7 +14,7 @@ from ninja.responses import NinjaJSONEncoder, Status
 from pydantic import AwareDatetime
 
 from guichet.accounts.models import Person
-from guichet.api import present, tenancy
+from guichet.api import present
 from guichet.api.errors import not_found, responses
 from guichet.api.pagination import keyset_page
 from guichet.api.schemas import (
@@ -53,6 +53,7 @@ class TicketFilters(Schema):
     organisation: DbId | None = Field(None, description="Organisation id (staff; customers see only theirs).")
     assignee: DbId | None = Field(None, description="Assignee's person id (staff only).")
     due_before: AwareDatetime | None = Field(None, description="First response due before this instant.")
+    awaiting_response: bool | None = Field(None, description="true: no first response yet; false: answered.")
     ordering: TicketOrdering = Field("due", description="due: time left, soonest first; -submitted: newest.")
     cursor: str | None = Field(None, max_length=200, description="next_cursor of the previous page.")
     limit: int = Field(50, ge=1, le=200)
@@ -107,6 +108,8 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]):
         qs = qs.filter(organisation_id=filters.organisation)
     if filters.assignee is not None and viewer.is_agent:
         qs = qs.filter(assignee_id=filters.assignee)
+    if filters.awaiting_response is not None:
+        qs = qs.filter(first_response_at__isnull=filters.awaiting_response)
     if filters.due_before is not None:
         qs = qs.filter(sla_due_at__lt=filters.due_before)
     rows, next_cursor = keyset_page(
@@ -136,11 +139,11 @@ def open_ticket(request: HttpRequest, payload: TicketIn):
     organisation = None
     requester = None
     if payload.organisation_id is not None:
-        organisation = tenancy.visible_organisations(viewer).filter(pk=payload.organisation_id).first()
+        organisation = selectors.visible_organisations(viewer).filter(pk=payload.organisation_id).first()
         if organisation is None:
             raise not_found("organisation_id")
     if payload.requester_id is not None:
-        requester = tenancy.visible_people(viewer).filter(pk=payload.requester_id).first()
+        requester = selectors.visible_people(viewer).filter(pk=payload.requester_id).first()
         if requester is None:
             raise not_found("requester_id")
     ticket = services.open_ticket(
@@ -182,7 +185,7 @@ def assign(request: HttpRequest, ticket_id: DbId, payload: AssignIn):
     ticket = get_ticket(request, ticket_id, related=False)
     assignee = None
     if payload.assignee_id is not None:
-        assignee = tenancy.visible_people(person(request)).filter(pk=payload.assignee_id).first()
+        assignee = selectors.visible_people(person(request)).filter(pk=payload.assignee_id).first()
         if assignee is None:
             raise not_found("assignee_id")
     services.assign(actor=person(request), ticket=ticket, assignee=assignee)
