@@ -1,5 +1,5 @@
-"""Property tests of the pure replay (no database) against a hand-written oracle on a 24x7 clock,
-where business time is plain elapsed time."""
+"""Property tests of the pure replay (no database): against a hand-written oracle on a 24x7 clock
+(business time is plain elapsed time) and against the SLA core's own Clock on business hours."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from guichet.sla.clock import Clock
 from guichet.tickets import sla
+from guichet.tickets.sla import calendar_from_spec
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 SPEC = {
@@ -130,3 +132,60 @@ def test_a_downgrade_recomputes_from_the_submission_keeping_pauses(target, new_t
     plain = T0 + dt.timedelta(minutes=new_target)
     expected = plain if plain <= p_start else plain + (p_end - p_start)
     assert state.due_at == expected and state.priority == "P3"
+
+
+# --- The ledger replay agrees with the SLA core's own Clock on business-hours calendars ------------
+
+CALENDARS = [
+    {**SPEC, "hours": "8x5"},
+    {
+        **SPEC,
+        "hours": "24x5",
+        "region": "north-america",
+        "timezone": "America/Los_Angeles",
+        "country": "US",
+        "subdivision": "CA",
+    },
+    {
+        **SPEC,
+        "hours": "8x5",
+        "region": "north-america",
+        "timezone": "America/New_York",
+        "country": "US",
+        "subdivision": "NY",
+    },
+]
+
+
+@given(
+    spec=st.sampled_from(CALENDARS),
+    start=st.integers(min_value=0, max_value=20 * 24 * 60),
+    target=st.integers(min_value=1, max_value=3000),
+    gaps=st.lists(st.integers(min_value=1, max_value=3000), max_size=6),
+    downgrade=st.one_of(st.none(), st.integers(min_value=1, max_value=3000)),
+)
+@settings(max_examples=150, deadline=None)
+def test_replay_matches_core_clock(spec, start, target, gaps, downgrade):
+    t0 = T0 + dt.timedelta(minutes=start)
+    first = applied(target)
+    first.at = t0
+    first.data = {**first.data, "calendar": spec}
+    events, at, paused = [first], t0, False
+    calendar = calendar_from_spec(spec)
+    clock = Clock(t0, dt.timedelta(minutes=target), calendar)
+    for gap in gaps:
+        at += dt.timedelta(minutes=gap)
+        events.append(Event("resumed" if paused else "paused", at))
+        clock = clock.resumed(at) if paused else clock.paused(at)
+        paused = not paused
+    if downgrade is not None:
+        at += dt.timedelta(minutes=1)
+        events.append(
+            Event(
+                "downgraded",
+                at,
+                {"priority": "P3", "target_seconds": downgrade * 60, "warn_seconds": None, "calendar": spec},
+            )
+        )
+        clock = clock.downgrade(dt.timedelta(minutes=downgrade), calendar)
+    assert sla.replay(events).due_at == clock.due
