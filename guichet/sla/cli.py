@@ -96,6 +96,9 @@ def _batch(stdin: IO[str], stdout: IO[str]) -> int:
         except (SlaError, TypeError) as exc:
             failed = True
             out = {"id": ident, "error": f"line {number}: {exc}"}
+        except Exception as exc:  # one odd line must not abort the rest of the batch
+            failed = True
+            out = {"id": ident, "error": f"line {number}: unexpected {type(exc).__name__}: {exc}"}
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     return 1 if failed else 0
 

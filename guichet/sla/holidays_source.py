@@ -52,6 +52,8 @@ def normalise_country(country: str, subdivision: str | None = None) -> tuple[str
         raise UnknownCountryError(f"unknown holiday country {country!r} (use an ISO code such as FR or US)")
     if subdivision is None or subdivision == "":
         return code, None
+    if not isinstance(subdivision, str):
+        raise UnknownSubdivisionError(f"unknown subdivision {subdivision!r} for country {code}")
     subdivs = supported[code]
     if subdivision in subdivs:
         return code, subdivision

@@ -78,6 +78,10 @@ def test_batch_json_lines() -> None:
     assert got[1]["id"] == "b" and "no UTC offset" in got[1]["error"]
     assert got[2]["id"] is None and "invalid JSON" in got[2]["error"]
     assert run(["due", "--batch"], json.dumps(lines[0]) + "\n")[0] == 0
+    odd = {**lines[0], "subdivision": 5, "id": 3}
+    code, out, _ = run(["due", "--batch"], json.dumps(odd) + "\n" + json.dumps(lines[0]) + "\n")
+    got = [json.loads(x) for x in out.splitlines()]
+    assert code == 1 and "subdivision" in got[0]["error"] and got[1]["due"] == "2026-07-13T10:30:00+02:00"
 
 
 def test_explain_text_and_json() -> None:
