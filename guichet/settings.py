@@ -236,6 +236,8 @@ GUICHET_SUPPORT_ADDRESS = os.environ.get("GUICHET_SUPPORT_ADDRESS", DEFAULT_FROM
 GUICHET_IMAP_URL = os.environ.get("GUICHET_IMAP_URL", "")
 GUICHET_IMAP_DONE_FOLDER = os.environ.get("GUICHET_IMAP_DONE_FOLDER", "")
 GUICHET_MAIL_PRIORITY = os.environ.get("GUICHET_MAIL_PRIORITY", "P3")
+# Our MTA's authserv-id: when set, mail without its "dmarc=pass" is held for review (docs/mail.md).
+GUICHET_MAIL_AUTHSERV_ID = os.environ.get("GUICHET_MAIL_AUTHSERV_ID", "")
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CSP = {

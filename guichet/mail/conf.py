@@ -58,3 +58,10 @@ def ack_limit_per_hour() -> int:
 def sender_limit_per_hour() -> int:
     """Loop breaker (G8): mails processed per sender per hour before the rest is held for review."""
     return int(getattr(settings, "GUICHET_MAIL_SENDER_LIMIT", 30))
+
+
+def authserv_id() -> str:
+    """GUICHET_MAIL_AUTHSERV_ID: when set, mail must carry an Authentication-Results header from
+    this server (our MTA, which removes forged ones, RFC 8601) with dmarc=pass; other mail waits in
+    the quarantine. Empty: the From address is trusted as it is (see docs/mail.md)."""
+    return (getattr(settings, "GUICHET_MAIL_AUTHSERV_ID", "") or "").strip().lower()

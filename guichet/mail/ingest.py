@@ -217,6 +217,7 @@ def _apply(row: InboundMessage, *, manual: bool = False) -> None:
             _record_bounce(parsed)
             raise Ignore(_("Machine mail (%(reason)s).") % {"reason": parsed.machine_reason}, ticket)
         if not manual:
+            _check_authenticated(parsed)
             _check_rate(row, parsed.sender)
         # Notes added to the message (parts not kept) are in the customer's language.
         with translation.override(person.language or None):
@@ -226,6 +227,16 @@ def _apply(row: InboundMessage, *, manual: bool = False) -> None:
         row.reason = ignored.reason
         row.ticket = ignored.ticket
         logger.info("Inbound mail %s %s: %s", row.pk, ignored.status, ignored.reason)
+
+
+def _check_authenticated(parsed: ParsedMail) -> None:
+    """With GUICHET_MAIL_AUTHSERV_ID set, only mail our MTA found DMARC-aligned reaches a ticket."""
+    authserv = conf.authserv_id()
+    if authserv and (authserv, "pass") not in parsed.dmarc:
+        raise Hold(
+            _("The sender %(address)s is not authenticated (no DMARC pass from %(server)s): held for review.")
+            % {"address": parsed.sender, "server": authserv}
+        )
 
 
 def _check_rate(row: InboundMessage, address: str) -> None:

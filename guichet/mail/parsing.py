@@ -52,6 +52,8 @@ class ParsedMail:
     dropped: list[str] = field(default_factory=list)
     # For a delivery report: the Message-IDs of the returned message (which of our mails bounced).
     returned_ids: list[str] = field(default_factory=list)
+    # DMARC results stated by each server in Authentication-Results: [(authserv-id, result)].
+    dmarc: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def sender(self) -> str | None:
@@ -299,6 +301,24 @@ def returned_message_ids(msg: EmailMessage) -> list[str]:
     return found
 
 
+_DMARC = re.compile(r"(?:^|;)\s*dmarc\s*=\s*([a-z]+)", re.IGNORECASE)
+
+
+def dmarc_results(msg: EmailMessage) -> list[tuple[str, str]]:
+    """(authserv-id, dmarc result) for each Authentication-Results header (RFC 8601)."""
+    found = []
+    try:
+        values = msg.get_all("Authentication-Results") or []
+    except Exception:
+        return []
+    for value in values[:20]:
+        text = " ".join(str(value).split())
+        authserv = text.split(";", 1)[0].strip().split(" ")[0].lower()
+        for result in _DMARC.findall(text):
+            found.append((authserv, result.lower()))
+    return found
+
+
 def parse(raw: bytes) -> ParsedMail:
     msg = parse_bytes(raw)
     from_addresses = _addresses(msg, "From")
@@ -322,6 +342,7 @@ def parse(raw: bytes) -> ParsedMail:
         machine_reason=reason,
         dropped=dropped,
         returned_ids=returned_message_ids(msg) if reason else [],
+        dmarc=dmarc_results(msg),
     )
 
 

@@ -35,6 +35,7 @@ def _mail_settings(settings):
     settings.GUICHET_IMAP_URL = ""
     settings.GUICHET_IMAP_DONE_FOLDER = ""
     settings.GUICHET_MAIL_PRIORITY = "P3"
+    settings.GUICHET_MAIL_AUTHSERV_ID = ""
 
 
 def _org(name: str, plan: str) -> Organisation:

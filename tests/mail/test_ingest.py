@@ -152,3 +152,34 @@ def test_R_CHAN_2_concurrent_deliveries_of_one_message_have_one_effect(world, ma
     assert Ticket.objects.count() == 1
     assert OutboundMail.objects.count() == 1
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("results", "expected"),
+    [
+        (
+            ["mx.guichet.test; spf=pass smtp.mailfrom=acme.test; dmarc=pass header.from=acme.test"],
+            "processed",
+        ),
+        (["mx.guichet.test; dmarc=fail (p=reject) header.from=acme.test"], "quarantined"),
+        # Forged by the sender: another server's verdict does not count.
+        (["mx.evil.test; dmarc=pass header.from=acme.test"], "quarantined"),
+        ([], "quarantined"),
+    ],
+)
+def test_R_CHAN_2_with_an_authserv_id_only_dmarc_aligned_mail_reaches_tickets(
+    world, settings, results, expected
+):
+    settings.GUICHET_MAIL_AUTHSERV_ID = "mx.guichet.test"
+    raw = mail("alice@acme.test", "Signed?", "x", message_id="<dm@c.test>")
+    for value in results:
+        raw = f"Authentication-Results: {value}\r\n".encode() + raw
+    row = ingest_raw(raw, source="t")
+    assert row.status == expected, row.reason
+    if expected == "quarantined":
+        assert "not authenticated" in row.reason
+        assert Ticket.objects.count() == 0
+        # An admin who knows the customer lets it through.
+        from guichet.mail.ingest import reprocess
+
+        assert reprocess(row.pk).status == InboundStatus.PROCESSED
