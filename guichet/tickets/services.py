@@ -897,7 +897,7 @@ def sweep_sla(now: dt.datetime | None = None, *, batch_size: int = 500) -> dict[
     lock, and a unique key makes a second record of the same warning or breach impossible.
     A breach is recorded at the due instant, whenever the sweep runs."""
     now = now or _now()
-    counts = {"warned": 0, "breached": 0, "skipped": 0}
+    counts = {"warned": 0, "breached": 0, "skipped": 0, "failed": 0}
     while True:
         ids = list(
             Ticket.objects.filter(next_sla_event_at__lte=now)
@@ -908,7 +908,13 @@ def sweep_sla(now: dt.datetime | None = None, *, batch_size: int = 500) -> dict[
             break
         progressed = False
         for pk in ids:
-            done = _sweep_one(pk, now)
+            try:
+                done = _sweep_one(pk, now)
+            except Exception:
+                # One broken ticket must not stop the warnings and breaches of all the others.
+                log.exception("SLA sweep failed for ticket %s", pk)
+                counts["failed"] += 1
+                continue
             for key, n in done.items():
                 counts[key] += n
             progressed = progressed or any(done[k] for k in ("warned", "breached"))

@@ -184,7 +184,7 @@ def test_sweep_warns_then_breaches_at_the_due_instant(agent, premium_customer, l
     mail.outbox.clear()
     assert services.sweep_sla(now=paris(2, 10, 29))["warned"] == 0
     assert services.sweep_sla(now=paris(2, 10, 40))["warned"] == 1
-    assert services.sweep_sla(now=paris(2, 10, 41)) == {"warned": 0, "breached": 0, "skipped": 0}
+    assert services.sweep_sla(now=paris(2, 10, 41)) == {"warned": 0, "breached": 0, "skipped": 0, "failed": 0}
     ticket.refresh_from_db()
     assert ticket.sla_warned_at == paris(2, 10, 30) and ticket.next_sla_event_at == paris(2, 11)
     assert ticket.sla_is_warning
@@ -204,7 +204,7 @@ def test_sweep_warns_then_breaches_at_the_due_instant(agent, premium_customer, l
 
 def test_sweep_catches_up_breach_without_warning_when_both_passed(agent, premium_customer):
     ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
-    assert services.sweep_sla(now=paris(2, 12)) == {"warned": 0, "breached": 1, "skipped": 0}
+    assert services.sweep_sla(now=paris(2, 12)) == {"warned": 0, "breached": 1, "skipped": 0, "failed": 0}
     ticket.refresh_from_db()
     assert ticket.sla_breached_at == paris(2, 10, 30)
 
@@ -395,3 +395,25 @@ def test_concurrent_delivery_sends_each_held_reply_once():
     assert not errors and sum(delivered) == 12
     assert len(mail.outbox) == 12
     assert AuditEntry.objects.filter(action="message.delivered").count() == 12
+
+
+def test_one_broken_ledger_does_not_stop_the_sweep(agent, premium_customer):
+    broken = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    healthy = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    # A ledger entry whose calendar cannot be built (as if written by a bad migration).
+    SlaEvent.objects.create(
+        ticket=broken,
+        seq=2,
+        kind="raised",
+        at=paris(2, 10, 1),
+        data={
+            "priority": "P1",
+            "target_seconds": 60,
+            "calendar": {"hours": "8x5", "region": "mars", "timezone": "UTC", "country": "FR"},
+            "restart": True,
+        },
+    )
+    counts = services.sweep_sla(now=paris(2, 12))
+    assert counts["failed"] == 1 and counts["breached"] == 1
+    healthy.refresh_from_db()
+    assert healthy.sla_state == SlaState.BREACHED
