@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             + (f"; page 2 median {page2['median']:.2f} ms" if page2 else "")
         )
 
-    for label, token, params in (scenarios[1], scenarios[4]):
+    for label, token, params in (scenarios[1], scenarios[4], scenarios[5]):
         queries = ticket_queries(client, token, params)
         print(f"\nEXPLAIN of the {len(queries)} ticket queries of one page ({label}):")
         for sql in queries:
