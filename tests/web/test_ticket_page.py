@@ -186,3 +186,19 @@ def test_agent_opens_a_ticket_for_a_customer_and_phone_is_refused_for_basic(clie
     response = client.post(reverse("desk_new_ticket"), data | {"requester": "pc", "subject": "Premium call"})
     assert Ticket.objects.get(subject="Premium call").channel == "phone"
     assert refused(client.post(reverse("desk_new_ticket"), data | {"requester": "nobody"}))
+
+
+def test_paused_clock_explanation_lists_the_running_periods(client, world, settings):
+    from guichet.contracts.models import Contract
+    from guichet.tickets import services
+
+    Contract.objects.filter(organisation=world.premium).update(pause_when_waiting=True)
+    ticket = open_ticket(world.customer, "P2")
+    services.change_status(actor=world.agent, ticket=ticket, status="waiting_customer")
+    services.change_status(actor=world.agent, ticket=ticket, status="open")
+    client.force_login(world.agent)
+    html = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()
+    assert "Why is this due then?" in html
+    assert "Clock paused" in html and "Clock resumed" in html
+    # Two running periods (before and after the wait) and the pause between them, skipped.
+    assert html.count('class="t-open"') == 2 and "Paused from" in html

@@ -236,6 +236,10 @@ def sla_panel_context(user: Person, ticket: Ticket, now: dt.datetime) -> dict:
         "events": events,
         "explanation": explanation,
         "explain_core": _readable_explanation(core) if core else None,
+        "running_periods": [
+            (dt.datetime.fromisoformat(r["start"]), dt.datetime.fromisoformat(r["end"]) if r["end"] else None)
+            for r in (explanation or {}).get("running", [])
+        ],
         "customer_zone": ticket.contract.time_zone if ticket.contract_id else None,
         "now": now,
     }
