@@ -169,14 +169,15 @@ class _State:
     """Materialised UTC years ``y0..y1`` (immutable once published; swapped atomically)."""
 
     __slots__ = (
-        "_tables", "b", "bf", "bi", "c", "cf", "ci", "hi", "hif", "lo", "lof", "p", "q", "qi", "r", "rf",
-        "rfi", "y0", "y1",
+        "_tables", "b", "bf", "bi", "c", "cf", "ci", "hi", "hif", "lo", "lof", "nb", "p", "q", "qi", "r",
+        "rf", "rfi", "y0", "y1",
     )  # fmt: skip
 
     def __init__(self, y0: int, y1: int, intervals: list[tuple[int, int]]) -> None:
         self.y0, self.y1 = y0, y1
         lo, hi = _utc_year_start(y0), _utc_year_start(y1 + 1)
-        # A zero-length sentinel interval at ``lo`` keeps every index >= 2 (no C[-1] wrap).
+        # Zero-length sentinel intervals at ``lo`` and ``hi``: an instant is covered iff
+        # 2 <= bisect_right(B, u) <= len(B) - 2, one check after the search (no C[-1] wrap).
         bs = [lo, lo]
         cs = [0, 0]
         acc = 0
@@ -184,6 +185,9 @@ class _State:
             bs += (s, e)
             cs += (acc, acc + e - s)
             acc += e - s
+        bs += (hi, hi)
+        cs += (acc, acc)
+        self.nb = len(bs) - 1
         self.lo, self.hi = _EPOCH + timedelta(seconds=lo), _EPOCH + timedelta(seconds=hi)
         self.lof, self.hif = float(lo), float(hi)
         self.b = [_EPOCH + timedelta(seconds=x) for x in bs]
@@ -239,6 +243,8 @@ class _Unbuilt:
 
     lo = hi = _EPOCH
     lof = hif = 0.0
+    nb = 0
+    b: list[datetime] = []
     y0, y1 = 10**6, -(10**6)
 
 
@@ -493,18 +499,20 @@ class Calendar:
             r = u + delta
             return tz.fromutc(r.replace(tzinfo=tz))
         st = self._st
-        if not st.lo <= u < st.hi:
-            st = self._cover(u)
+        i = bisect_right(st.b, u)
         while True:
+            if not 1 < i < st.nb:  # outside the materialised years
+                st = self._cover(u)
+                i = bisect_right(st.b, u)
             # Inside an open interval F(u) = u - r[k] (r = B - C); in a gap F is C[k].
-            i = bisect_right(st.b, u)
             target = (u - st.r[i - 1] if i & 1 else st.c[i - 1]) + delta
             c = st.c
             j = bisect_left(c, target)
-            if j < len(c):
+            if j < st.nb:  # not past the last real interval (the end sentinel's C repeats it)
                 r = st.r[j] + target
                 return tz.fromutc(r.replace(tzinfo=tz))
             st = self._grow(st)
+            i = bisect_right(st.b, u)
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time from ``start`` to ``end`` (negative if ``end`` is earlier)."""
@@ -517,13 +525,16 @@ class Calendar:
         if self.always_open:
             return ub - ua
         st = self._st
-        if not (st.lo <= ua < st.hi and st.lo <= ub < st.hi):
-            st = self._cover(ua, ub)
-        b, c, r = st.b, st.c, st.r
+        b = st.b
         i = bisect_right(b, ua)
-        fa = ua - r[i - 1] if i & 1 else c[i - 1]
-        i = bisect_right(b, ub)
-        return (ub - r[i - 1] if i & 1 else c[i - 1]) - fa
+        j = bisect_right(b, ub)
+        if not (1 < i < st.nb and 1 < j < st.nb):  # outside the materialised years
+            st = self._cover(ua, ub)
+            b = st.b
+            i = bisect_right(b, ua)
+            j = bisect_right(b, ub)
+        c, r = st.c, st.r
+        return (ub - r[j - 1] if j & 1 else c[j - 1]) - (ua - r[i - 1] if i & 1 else c[i - 1])
 
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` is inside business hours (windows are half-open)."""
@@ -548,7 +559,7 @@ class Calendar:
             i = bisect_right(st.b, u)
             if i & 1:
                 return at.astimezone(tz)
-            if i < len(st.b):
+            if i < st.nb - 1:  # b[i] is a real opening, not the end sentinel
                 return st.b[i].replace(tzinfo=UTC).astimezone(tz)
             st = self._grow(st)
 
