@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
 from guichet.accounts.models import ApiToken, Person, Role
@@ -89,7 +90,8 @@ def open_ticket(
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path / "media"
     org_a = Organisation.objects.create(name="Acme", email_domain="acme.test")
     org_b = Organisation.objects.create(name="Beta", email_domain="beta.test")
     contract_a = Contract.objects.create(
@@ -119,6 +121,11 @@ def world(db) -> World:
     tokens = {p.username: ApiToken.issue(p, "test")[1] for p in (alice, anna, bob, agent, admin)}
     ticket_a = open_ticket(alice, "Acme cannot log in", by=agent)
     ticket_b = open_ticket(bob, "Beta secret outage", priority="P2", impact_confirmed=True, by=agent)
+    # Each ticket carries a customer attachment, and B's ticket an agent's internal note.
+    for who, ticket in ((alice, ticket_a), (bob, ticket_b)):
+        upload = ContentFile(f"secret of {ticket.organisation.name}".encode(), name="logs.txt")
+        services.add_reply(actor=who, ticket=ticket, body="Logs attached.", attachments=[upload])
+    services.add_note(actor=agent, ticket=ticket_b, body="Internal: Beta owes us money")
     return World(
         org_a, org_b, contract_a, contract_b, alice, anna, bob, agent, admin, tokens, ticket_a, ticket_b
     )

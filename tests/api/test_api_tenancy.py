@@ -80,6 +80,7 @@ def snapshot(world) -> dict:
 
 def fill(path: str, world, *, missing: bool = False) -> str:
     ids = {
+        "{attachment_id}": Attachment.objects.get(message__ticket=world.ticket_b).pk,
         "{ticket_id}": world.ticket_b.pk,
         "{organisation_id}": world.org_b.pk,
         "{contract_id}": world.contract_b.pk,
@@ -119,6 +120,13 @@ def test_other_orgs_ids_answer_exactly_like_missing_ids(world, method, template)
     missing = call(alice, method, fill(template, world, missing=True), template)
     assert other.status_code == missing.status_code == 404
     assert other.json() == missing.json()
+
+
+def test_b_attachment_cannot_be_fetched_through_a_ticket_of_a(world):
+    b_file = Attachment.objects.get(message__ticket=world.ticket_b)
+    response = world.api("alice").get(f"/tickets/{world.ticket_a.pk}/attachments/{b_file.pk}")
+    assert response.status_code == 404
+    assert b"Beta" not in response.content
 
 
 def test_b_message_ids_cannot_be_reached_through_a_ticket_of_a(world):

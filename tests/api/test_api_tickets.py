@@ -413,3 +413,19 @@ def test_booleans_in_bodies_are_strict(world):
     response = world.api("agent").post(f"/tickets/{world.ticket_a.pk}/messages", {"body": "x", "internal": 0})
     assert response.status_code == 422
     assert not Message.objects.filter(ticket=world.ticket_a, body="x").exists()
+
+
+def test_attachment_listed_and_downloaded_as_a_download(world):
+    messages = world.api("alice").get(f"/tickets/{world.ticket_a.pk}/messages").json()["items"]
+    files = [a for m in messages for a in m["attachments"]]
+    assert [f["filename"] for f in files] == ["logs.txt"]
+    response = world.api("alice").get(f"/tickets/{world.ticket_a.pk}/attachments/{files[0]['id']}")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"secret of Acme"
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # The staff view of B's ticket shows the internal note; B's customer never sees it.
+    staff = world.api("agent").get(f"/tickets/{world.ticket_b.pk}/messages").json()["items"]
+    bob = world.api("bob").get(f"/tickets/{world.ticket_b.pk}/messages").json()["items"]
+    assert any(m["kind"] == "note" for m in staff) and not any(m["kind"] == "note" for m in bob)

@@ -7,7 +7,7 @@ import json
 import zoneinfo
 
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import NinjaJSONEncoder, Status
@@ -295,6 +295,32 @@ def post_message(request: HttpRequest, ticket_id: DbId, payload: MessageIn):
     else:
         message = services.add_reply(actor=viewer, ticket=ticket, body=payload.body, channel="api")
     return Status(201, present.message(message))
+
+
+@router.get(
+    "/tickets/{ticket_id}/attachments/{attachment_id}",
+    response=responses({}, 404),
+    summary="Download an attachment",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The file, as a download (never rendered inline).",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def download_attachment(request: HttpRequest, ticket_id: DbId, attachment_id: DbId):
+    """Only through a ticket and a message the caller may see (never a customer's view of a note)."""
+    ticket = get_ticket(request, ticket_id, related=False)
+    item = selectors.visible_attachments(person(request), ticket).filter(pk=attachment_id).first()
+    if item is None:
+        raise not_found()
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename)
+    response["Content-Type"] = "application/octet-stream"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- SLA ------------------------------------------------------------------------------------------
