@@ -429,3 +429,21 @@ def test_attachment_listed_and_downloaded_as_a_download(world):
     staff = world.api("agent").get(f"/tickets/{world.ticket_b.pk}/messages").json()["items"]
     bob = world.api("bob").get(f"/tickets/{world.ticket_b.pk}/messages").json()["items"]
     assert any(m["kind"] == "note" for m in staff) and not any(m["kind"] == "note" for m in bob)
+
+
+def test_sla_of_a_paused_clock(world):
+    world.contract_b.pause_when_waiting = True
+    world.contract_b.save()
+    ticket = open_ticket(world.bob, "Pausable", priority="P4", by=world.agent, submitted_at=None)
+    agent = world.api("agent")
+    running = agent.get(f"/tickets/{ticket.pk}/sla").json()
+    assert running["paused"] is False and running["due_at"] is not None
+    assert agent.post(f"/tickets/{ticket.pk}/status", {"status": "waiting_customer"}).status_code == 200
+    paused = agent.get(f"/tickets/{ticket.pk}/sla").json()
+    assert paused["paused"] is True and paused["state"] == "paused"
+    assert paused["due_at"] is None and paused["due_local"] is None
+    assert paused["remaining_seconds"] == paused["target_minutes"] * 60 - paused["elapsed_seconds"]
+    later = agent.get(f"/tickets/{ticket.pk}/sla").json()
+    assert later["elapsed_seconds"] == paused["elapsed_seconds"]  # the clock does not move while paused
+    kinds = [e["kind"] for e in agent.get(f"/tickets/{ticket.pk}/sla/events").json()]
+    assert kinds[-1] == "paused"
