@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/new/", desk.new_ticket, name="desk_new_ticket"),
     path("desk/tickets/<int:pk>/", desk.ticket_page, name="desk_ticket"),
     path("desk/tickets/<int:pk>/sla/", desk.sla_panel, name="desk_sla_panel"),
+    path("desk/tickets/<int:pk>/hint/", desk.hint_fragment, name="desk_hint"),
     path("desk/tickets/<int:pk>/reply/", desk.reply, name="desk_reply"),
     path("desk/tickets/<int:pk>/note/", desk.note, name="desk_note"),
     path("desk/tickets/<int:pk>/call/", desk.log_call, name="desk_call"),

@@ -202,3 +202,15 @@ def test_paused_clock_explanation_lists_the_running_periods(client, world, setti
     assert "Clock paused" in html and "Clock resumed" in html
     # Two running periods (before and after the wait) and the pause between them, skipped.
     assert html.count('class="t-open"') == 2 and "Paused from" in html
+
+
+def test_delivery_hint_fragment(client, world):
+    p3 = open_ticket(world.customer, "P3")
+    p1 = open_ticket(world.customer, "P1")
+    client.force_login(world.agent)
+    html = client.get(reverse("desk_hint", args=[p3.pk])).content.decode()
+    assert 'id="delivery-hint"' in html and 'hx-trigger="every 60s"' in html
+    assert ("delivered now" in html) != ("held and delivered at" in html)
+    assert client.get(reverse("desk_hint", args=[p1.pk])).content.decode().strip() == ""
+    client.force_login(world.customer)
+    assert client.get(reverse("desk_hint", args=[p3.pk])).status_code == 404

@@ -322,6 +322,18 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agent_required
+def hint_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """HTMX: the R-PRIO-7 delivery hint, re-polled so an open page stays right across an opening."""
+    ticket = _ticket_for(request, pk)
+    context = {
+        "ticket": ticket,
+        "hint": delivery_hint(ticket, timezone.now()),
+        "customer_zone": ticket.contract.time_zone if ticket.contract_id else ticket.requester.time_zone,
+    }
+    return render(request, "web/desk/_hint.html", context)
+
+
+@agent_required
 def sla_panel(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     return render(
