@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -47,40 +47,31 @@ class Command(BaseCommand):
             raise CommandError(f"{host}:{port} is already in use; stop the other server or pass --port.")
 
         children: dict[str, subprocess.Popen] = {}
-        # Each child gets its own session so a terminal's Ctrl-C reaches only us and we stop them
-        # in order, with the signal each treats as "finish what you are doing".
-        popen: dict[str, Any] = {"start_new_session": True}
-        if dev:
-            web = [sys.executable, "-m", "guichet", "runserver", f"{host}:{port}"]
-        else:
-            web = [
-                sys.executable, "-m", "gunicorn", "guichet.wsgi:application",
-                "--bind", f"{host}:{port}", "--workers", str(web_workers),
-                "--access-logfile", "-", "--graceful-timeout", "10",
-                # A shared control socket under ~/.gunicorn would clash between two desks.
-                "--no-control-socket",
-            ]  # fmt: skip
-        children["web"] = subprocess.Popen(web, **popen)
-        if no_worker or settings.TASK_STORAGE == "immediate":
-            self.stdout.write("No background worker (tasks run inline or --no-worker was given).")
-        else:
-            children["worker"] = subprocess.Popen([sys.executable, "-m", "guichet", "worker"], **popen)
-
         stopping = False
 
         def request_stop(signum, frame):
             nonlocal stopping
             stopping = True
 
+        # Handlers first: a Ctrl-C at any moment must still stop the children started so far.
         previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            if not _wait_for_port(host, port, children, timeout=60):
-                if not stopping:
-                    failed = [name for name, child in children.items() if child.poll() is not None]
-                    reason = ", ".join(failed) + " exited" if failed else "the web server timed out"
-                    raise CommandError(f"The desk did not start: {reason}.")
+            # Each child gets its own session so a terminal's Ctrl-C reaches only us and we stop
+            # them in order, with the signal each treats as "finish what you are doing".
+            web = self._web_command(host, port, web_workers, dev)
+            children["web"] = subprocess.Popen(web, start_new_session=True)
+            if no_worker or settings.TASK_STORAGE == "immediate":
+                self.stdout.write("No background worker (tasks run inline or --no-worker was given).")
             else:
+                worker = [sys.executable, "-m", "guichet", "worker"]
+                children["worker"] = subprocess.Popen(worker, start_new_session=True)
+
+            if _wait_for_port(host, port, children, timeout=60, cancelled=lambda: stopping):
                 self._banner(host, port, "worker" in children)
+            elif not stopping:
+                failed = [name for name, child in children.items() if child.poll() is not None]
+                reason = ", ".join(failed) + " exited" if failed else "the web server timed out"
+                raise CommandError(f"The desk did not start: {reason}.")
             while not stopping:
                 dead = [name for name, child in children.items() if child.poll() is not None]
                 if dead:
@@ -92,6 +83,18 @@ class Command(BaseCommand):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write("Stopped.")
+
+    @staticmethod
+    def _web_command(host: str, port: int, web_workers: int, dev: bool) -> list[str]:
+        if dev:
+            return [sys.executable, "-m", "guichet", "runserver", f"{host}:{port}"]
+        return [
+            sys.executable, "-m", "gunicorn", "guichet.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(web_workers),
+            "--access-logfile", "-", "--graceful-timeout", "10",
+            # A shared control socket under ~/.gunicorn would clash between two desks.
+            "--no-control-socket",
+        ]  # fmt: skip
 
     def _banner(self, host: str, port: int, with_worker: bool) -> None:
         shown_host = f"[{host}]" if ":" in host else host
@@ -116,10 +119,12 @@ def _port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _wait_for_port(host: str, port: int, children: dict[str, subprocess.Popen], timeout: float) -> bool:
+def _wait_for_port(
+    host: str, port: int, children: dict[str, subprocess.Popen], timeout: float, cancelled: Callable[[], bool]
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children.values()):
+        if cancelled() or any(child.poll() is not None for child in children.values()):
             return False
         if _port_in_use(host, port):
             return True
