@@ -97,3 +97,18 @@ def test_customer_reply_and_list(client, world):
     assert response.status_code == 302
     assert "Any news?" in client.get(reverse("portal_ticket", args=[ticket.pk])).content.decode()
     assert refused(client.post(reverse("portal_reply", args=[ticket.pk]), {"body": " "}))
+
+
+def test_ticket_page_refreshes_the_conversation_without_the_reply_form(client, world):
+    from guichet.tickets import services
+
+    ticket = open_ticket(world.customer, "P2", subject="Slow")
+    client.force_login(world.customer)
+    services.add_reply(actor=world.agent, ticket=ticket, body="Looking now")
+    response = client.get(
+        reverse("portal_ticket", args=[ticket.pk]),
+        headers={"HX-Request": "true", "HX-Target": "ticket-follow"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="ticket-follow"') and "Looking now" in html
+    assert "<form" not in html and "Met" in html

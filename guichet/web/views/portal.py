@@ -175,7 +175,11 @@ def _portal_context(request: HttpRequest, ticket: Ticket, reply_form=None) -> di
 @customer_required
 def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
-    return render(request, "web/portal/ticket.html", _portal_context(request, ticket))
+    context = _portal_context(request, ticket)
+    if request.htmx and request.htmx.target == "ticket-follow":
+        # The 30 s refresh: status, commitment and conversation, not the reply form being typed in.
+        return render(request, "web/portal/ticket.html#follow", context)
+    return render(request, "web/portal/ticket.html", context)
 
 
 @customer_required
