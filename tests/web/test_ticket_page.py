@@ -31,6 +31,11 @@ def test_reply_is_the_first_response_and_the_clock_shows_met(client, world):
     assert ticket.sla_state == SlaState.FULFILLED
     page = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()
     assert "We are on it." in page and "First response given" in page
+    assert (
+        "Audit trail" in page
+        and "<strong>ticket.opened</strong>" in page
+        and "<strong>message.reply</strong>" in page
+    )
 
 
 def test_empty_reply_is_refused_with_a_message(client, world):

@@ -307,6 +307,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **bound_forms) -> dict
         "hint": delivery_hint(ticket, now),
         "customer_zone": ticket.contract.time_zone if ticket.contract_id else ticket.requester.time_zone,
         "in_hours": (calendars.business_hours(ticket).is_open(now) if ticket.contract_id else None),
+        "audit": selectors.visible_audit(request.user, ticket).select_related("actor"),
         "active_tab": bound_forms.get("active_tab", "reply"),
         "nav": "ticket",
         "now": now,
