@@ -8,7 +8,7 @@ import zoneinfo
 from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 register = template.Library()
 
@@ -32,7 +32,11 @@ def duration(value) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+        return _("%(d)d %(unit)s %(h)d h") % {
+            "d": days,
+            "unit": pgettext("abbreviation of days", "d"),
+            "h": hours,
+        }
     if hours:
         return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
     if minutes:

@@ -25,7 +25,7 @@
     var d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600);
     var m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     function two(n) { return (n < 10 ? "0" : "") + n; }
-    if (d) { return d + " d " + h + " h"; }
+    if (d) { return d + " " + (body.dataset.unitDay || "d") + " " + h + " h"; }
     if (h) { return h + " h " + two(m) + " min"; }
     return m + " min " + two(s) + " s";
   }
