@@ -238,6 +238,8 @@ GUICHET_IMAP_DONE_FOLDER = os.environ.get("GUICHET_IMAP_DONE_FOLDER", "")
 GUICHET_MAIL_PRIORITY = os.environ.get("GUICHET_MAIL_PRIORITY", "P3")
 # Our MTA's authserv-id: when set, mail without its "dmarc=pass" is held for review (docs/mail.md).
 GUICHET_MAIL_AUTHSERV_ID = os.environ.get("GUICHET_MAIL_AUTHSERV_ID", "")
+# The phone line shown to Premium customers only (R-PLAN-2, R-CHAN-3); empty: "the number in your quote".
+GUICHET_SUPPORT_PHONE = os.environ.get("GUICHET_SUPPORT_PHONE", "")
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CSP = {

@@ -56,7 +56,7 @@ def localised_holiday_names(
 
 
 def support_phone() -> str:
-    return getattr(settings, "GUICHET_SUPPORT_PHONE", "")
+    return settings.GUICHET_SUPPORT_PHONE
 
 
 def current_contract(user) -> Contract | None:
