@@ -13,7 +13,7 @@ from guichet.accounts.models import ApiToken, Person
 
 
 class Command(BaseCommand):
-    help = "Issue and revoke API tokens."
+    help = _("Issue and revoke API tokens.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

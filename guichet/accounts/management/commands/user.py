@@ -20,7 +20,7 @@ from guichet.contracts.models import Organisation
 
 
 class Command(BaseCommand):
-    help = "Create and list people."
+    help = _("Create and list people.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

@@ -47,7 +47,7 @@ def find_organisation(name: str) -> Organisation:
 
 
 class Command(BaseCommand):
-    help = "Create, list and end support contracts."
+    help = _("Create, list and end support contracts.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

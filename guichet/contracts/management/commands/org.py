@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.contracts.models import Organisation
 
 
 class Command(BaseCommand):
-    help = "Create and list customer organisations."
+    help = _("Create and list customer organisations.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

@@ -14,7 +14,9 @@ from guichet.tickets import sla
 
 
 class Command(BaseCommand):
-    help = "Preview the first-response due times of an organisation's contract, in the customer's local time."
+    help = _(
+        "Preview the first-response due times of an organisation's contract, in the customer's local time."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--organisation", required=True)
@@ -36,7 +38,8 @@ class Command(BaseCommand):
         contract = org.contract_at(submitted)
         if contract is None:
             raise CommandError(
-                f"{org.name} has no valid contract at {submitted.isoformat()}: tickets get no SLA."
+                _("%(org)s has no valid contract at %(at)s: tickets get no SLA.")
+                % {"org": org.name, "at": submitted.isoformat()}
             )
         zone = contract.zone
         self.stdout.write(

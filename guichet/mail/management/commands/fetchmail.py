@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from guichet.mail import conf
 from guichet.mail.imap import ImapConfigError, poll_mailbox
@@ -10,7 +11,9 @@ from guichet.mail.ingest import process_due
 
 
 class Command(BaseCommand):
-    help = "Fetch new mail from the IMAP mailboxes (GUICHET_IMAP_URL), store it, then process it."
+    help = _(
+        "Fetch new mail from the IMAP mailboxes (GUICHET_IMAP_URL), store it, then process it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--url", action="append", help="Mailbox URL (default: GUICHET_IMAP_URL).")
@@ -20,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, url=None, limit=None, no_process=False, **options):
         urls = url or conf.imap_urls()
         if not urls:
-            raise CommandError("No mailbox: set GUICHET_IMAP_URL or pass --url.")
+            raise CommandError(_("No mailbox: set GUICHET_IMAP_URL or pass --url."))
         failed = False
         for mailbox in urls:
             try:
@@ -43,4 +46,4 @@ class Command(BaseCommand):
             if retried:
                 self.stdout.write(f"Retried {retried} stored message(s).")
         if failed:
-            raise CommandError("Some mail could not be fetched; it stays on the server for the next run.")
+            raise CommandError(_("Some mail could not be fetched; it stays on the server for the next run."))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from guichet.mail.ingest import MessageTooLarge, ingest_raw
 
@@ -17,7 +18,7 @@ EX_TEMPFAIL = 75
 
 
 class Command(BaseCommand):
-    help = "Store and process one raw e-mail read from standard input (for an MTA pipe)."
+    help = _("Store and process one raw e-mail read from standard input (for an MTA pipe).")
 
     def add_arguments(self, parser):
         parser.add_argument("--file", help="Read the message from this file instead of standard input.")

@@ -6,13 +6,14 @@ import signal
 import threading
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from guichet.mail import conf
 from guichet.mail.smtpd import IngressController
 
 
 class Command(BaseCommand):
-    help = "Receive mail for the support address by SMTP or LMTP; 250 only once it is stored."
+    help = _("Receive mail for the support address by SMTP or LMTP; 250 only once it is stored.")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")

@@ -11,7 +11,8 @@ from guichet.tickets.models import Ticket
 
 
 class Command(BaseCommand):
-    help = _("Load the demo data if the database has no ticket; leave existing data alone.")
+    # argparse needs a real str for --help (a lazy proxy raises TypeError).
+    help = str(_("Load the demo data if the database has no ticket; leave existing data alone."))
 
     def handle(self, *args, **options):
         if Ticket.objects.exists():

@@ -20,7 +20,8 @@ from guichet.ops.tasks import last_heartbeat, ping
 
 
 class Command(BaseCommand):
-    help = _("Enqueue ping tasks and wait until a worker has run them.")
+    # argparse needs a real str for --help (a lazy proxy raises TypeError).
+    help = str(_("Enqueue ping tasks and wait until a worker has run them."))
 
     def add_arguments(self, parser):
         parser.add_argument("--count", type=int, default=1)
@@ -33,7 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, count: int, timeout: float, require_heartbeat: bool, **options):
         if count < 1:
-            raise CommandError("--count must be at least 1.")
+            raise CommandError(_("--count must be at least 1."))
         batch = secrets.token_hex(4)
         results = [ping.enqueue(f"{batch}-{i}") for i in range(count)]
         deadline = time.monotonic() + timeout
@@ -56,10 +57,19 @@ class Command(BaseCommand):
         failed = [result for result in results if result.status != TaskResultStatus.SUCCESSFUL]
         if failed:
             raise CommandError(
-                f"{len(failed)} of {count} ping task(s) did not succeed within {timeout:g}s "
-                f"(task storage: {settings.TASK_STORAGE}); is a worker running (`guichet worker`)?"
+                _(
+                    "%(failed)s of %(count)s ping task(s) did not succeed within %(timeout)gs "
+                    "(task storage: %(storage)s); is a worker running (`guichet worker`)?"
+                )
+                % {
+                    "failed": len(failed),
+                    "count": count,
+                    "timeout": timeout,
+                    "storage": settings.TASK_STORAGE,
+                }
             )
         if require_heartbeat and not heartbeat:
             raise CommandError(
-                f"No scheduler heartbeat within {timeout:g}s; is a worker running without --no-periodic?"
+                _("No scheduler heartbeat within %(timeout)gs; is a worker running without --no-periodic?")
+                % {"timeout": timeout}
             )

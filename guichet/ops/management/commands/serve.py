@@ -27,7 +27,8 @@ STOP_TIMEOUT = 15.0
 
 
 class Command(BaseCommand):
-    help = _("Run the web server and the background worker together (development and small installs).")
+    # argparse needs a real str for --help (a lazy proxy raises TypeError).
+    help = str(_("Run the web server and the background worker together (development and small installs)."))
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -40,11 +41,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, web_workers: int, dev: bool, no_worker: bool, **options):
         if not 0 < port < 65536:
-            raise CommandError(f"--port must be between 1 and 65535, not {port}.")
+            raise CommandError(_("--port must be between 1 and 65535, not %(port)s.") % {"port": port})
         if web_workers < 1:
-            raise CommandError("--web-workers must be at least 1.")
+            raise CommandError(_("--web-workers must be at least 1."))
         if _port_in_use(host, port):
-            raise CommandError(f"{host}:{port} is already in use; stop the other server or pass --port.")
+            raise CommandError(
+                _("%(host)s:%(port)s is already in use; stop the other server or pass --port.")
+                % {"host": host, "port": port}
+            )
 
         children: dict[str, subprocess.Popen] = {}
         stopping = False
@@ -71,11 +75,13 @@ class Command(BaseCommand):
             elif not stopping:
                 failed = [name for name, child in children.items() if child.poll() is not None]
                 reason = ", ".join(failed) + " exited" if failed else "the web server timed out"
-                raise CommandError(f"The desk did not start: {reason}.")
+                raise CommandError(_("The desk did not start: %(reason)s.") % {"reason": reason})
             while not stopping:
                 dead = [name for name, child in children.items() if child.poll() is not None]
                 if dead:
-                    raise CommandError(f"{', '.join(dead)} stopped unexpectedly; stopping the desk.")
+                    raise CommandError(
+                        _("%(names)s stopped unexpectedly; stopping the desk.") % {"names": ", ".join(dead)}
+                    )
                 time.sleep(0.3)
             self.stdout.write("Stopping the desk…")
         finally:

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Command(BaseCommand):
-    help = _("Run the background worker that executes tasks and, unless told not to, periodic jobs.")
+    # argparse needs a real str for --help (a lazy proxy raises TypeError).
+    help = str(_("Run the background worker that executes tasks and, unless told not to, periodic jobs."))
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -32,9 +33,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, threads: int | None, no_periodic: bool, **options):
         if settings.TASK_STORAGE == "immediate":
-            raise CommandError("GUICHET_TASKS=immediate runs tasks inline; a worker has nothing to do.")
+            raise CommandError(_("GUICHET_TASKS=immediate runs tasks inline; a worker has nothing to do."))
         if threads is not None and threads < 1:
-            raise CommandError("--threads must be at least 1.")
+            raise CommandError(_("--threads must be at least 1."))
         kwargs: dict[str, object] = {}
         if threads is not None:
             kwargs["workers"] = threads

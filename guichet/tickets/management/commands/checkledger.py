@@ -14,7 +14,7 @@ from guichet.tickets.models import SlaEvent, Ticket
 
 
 class Command(BaseCommand):
-    help = "Check that every ticket's SLA state equals the replay of its ledger."
+    help = _("Check that every ticket's SLA state equals the replay of its ledger.")
 
     def add_arguments(self, parser):
         parser.add_argument("--ticket", type=int, default=None)

@@ -44,14 +44,16 @@ def _instant(row: dict[str, Any], key: str, *, required: bool = False) -> dt.dat
     value = (row.get(key) or "").strip() if isinstance(row.get(key), str | type(None)) else row.get(key)
     if not value:
         if required:
-            raise RowError(f"{key} is required")
+            raise RowError(_("%(key)s is required") % {"key": key})
         return None
     try:
         instant = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise RowError(f"{key}: {value!r} is not an ISO 8601 instant") from exc
+        raise RowError(
+            _("%(key)s: %(value)r is not an ISO 8601 instant") % {"key": key, "value": value}
+        ) from exc
     if instant.tzinfo is None:
-        raise RowError(f"{key}: {value!r} has no UTC offset")
+        raise RowError(_("%(key)s: %(value)r has no UTC offset") % {"key": key, "value": value})
     return instant
 
 
@@ -81,7 +83,7 @@ def read_rows(path: Path, fmt: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 class Command(BaseCommand):
-    help = "Import historical tickets (CSV or JSON) and recompute their SLA outcome."
+    help = _("Import historical tickets (CSV or JSON) and recompute their SLA outcome.")
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -148,10 +150,10 @@ class Command(BaseCommand):
 
     def _import_row(self, org: Organisation, actor: Person, row: dict[str, Any]) -> Ticket | None:
         if "_invalid" in row:
-            raise RowError("not an object")
+            raise RowError(_("not an object"))
         for key in REQUIRED:
             if not str(row.get(key) or "").strip():
-                raise RowError(f"{key} is required")
+                raise RowError(_("%(key)s is required") % {"key": key})
         external_id = str(row.get("external_id") or "").strip()
         if external_id and Ticket.objects.filter(organisation=org, external_id=external_id).exists():
             return None
@@ -160,7 +162,7 @@ class Command(BaseCommand):
             Person.objects.filter(organisation=org).filter(Q(username=who) | Q(email__iexact=who)).first()
         )
         if requester is None:
-            raise RowError(f"requester {who!r} is not a contact of {org.name}")
+            raise RowError(_("requester %(who)r is not a contact of %(org)s") % {"who": who, "org": org.name})
         return import_ticket(
             actor=actor,
             organisation=org,

@@ -14,7 +14,7 @@ from guichet.tickets.services import deliver_held_messages, sweep_sla
 
 
 class Command(BaseCommand):
-    help = "Record due SLA warnings and breaches, and release held replies, once."
+    help = _("Record due SLA warnings and breaches, and release held replies, once.")
 
     def add_arguments(self, parser):
         parser.add_argument("--now", default=None, help="ISO 8601 instant with offset (default: now)")
