@@ -49,9 +49,32 @@ class Organisation(models.Model):
         return self.name
 
     def contract_at(self, instant: dt.datetime) -> Contract | None:
-        """The contract in force at `instant` (an aware datetime), or None: tickets then carry no SLA."""
-        for contract in self.contracts.order_by("-valid_from", "-id"):
+        """The contract in force at `instant` (an aware datetime), or None: tickets then carry no SLA.
+
+        One query. Validity dates are local to each contract's zone, which is at most a day away
+        from UTC: the database narrows to the candidates, `is_valid_at` decides. The query also
+        says whether the contract has holiday overrides, so `holiday_changes` skips reading them
+        when there are none (the usual case)."""
+        if timezone.is_naive(instant):
+            raise ValueError("contract_at needs an aware datetime")
+        day = instant.astimezone(dt.UTC).date()
+        one_day = dt.timedelta(days=1)
+        # Raw SQL: this runs on every ticket opened, and building the equivalent queryset (filters,
+        # an Exists annotation) cost the ORM more CPU than the rest of the lookup.
+        contract_table = Contract._meta.db_table
+        override_table = HolidayOverride._meta.db_table
+        candidates = Contract.objects.raw(
+            f"SELECT c.*, EXISTS (SELECT 1 FROM {override_table} h WHERE h.contract_id = c.id)"
+            f" AS holiday_overrides_exist FROM {contract_table} c"
+            " WHERE c.organisation_id = %s AND c.valid_from <= %s"
+            " AND (c.valid_until IS NULL OR c.valid_until >= %s)"
+            " ORDER BY c.valid_from DESC, c.id DESC",
+            [self.pk, day + one_day, day - one_day],
+        )
+        for contract in candidates:
             if contract.is_valid_at(instant):
+                contract.holiday_overrides_exist = bool(contract.holiday_overrides_exist)
+                contract.organisation = self  # the caller's instance: no second read
                 return contract
         return None
 
@@ -117,6 +140,8 @@ class Contract(models.Model):
 
     def holiday_changes(self) -> tuple[tuple[tuple[dt.date, str], ...], tuple[dt.date, ...]]:
         """(extra closed days with their names, library holidays this customer works on)."""
+        if getattr(self, "holiday_overrides_exist", None) is False:
+            return (), ()  # known from the query that loaded this contract (contract_at)
         extra: list[tuple[dt.date, str]] = []
         removed: list[dt.date] = []
         for row in self.holiday_overrides.all():

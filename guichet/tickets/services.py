@@ -453,6 +453,17 @@ def open_ticket(
     attachments = list(attachments)
     _check_attachments(attachments)
 
+    # The first ledger event and the clock it gives are computed before anything is written, so
+    # the ticket is inserted once with its cached SLA fields (no insert-then-update) and the
+    # ledger of a brand-new ticket is not read back: it is exactly this event.
+    if contract is None:
+        first = SlaEvent(kind=SlaEventKind.NO_SLA, data=_jsonable({"priority": priority}))
+    else:
+        first = SlaEvent(kind=SlaEventKind.APPLIED, data=_jsonable(sla.terms_data(contract, priority)))
+    first.seq, first.at, first.actor, first.reason, first.dedup_key = 1, at, actor, "", ""
+    state = sla.replay([first])
+    first.due_at = state.due_at
+
     with transaction.atomic():
         ticket = Ticket.objects.create(
             organisation=organisation,
@@ -460,16 +471,16 @@ def open_ticket(
             requester=requester,
             subject=subject,
             channel=channel,
-            priority=priority,
             original_priority=priority,
             impact_confirmed=bool(impact_confirmed),
             contact_phone=contact_phone,
             submitted_at=at,
             updated_at=at,
-            plan=contract.plan if contract else "",
             external_id=external_id,
+            **sla.cached_fields(state),
         )
-        message = Message.objects.create(
+        first.ticket = ticket
+        message = Message(
             ticket=ticket,
             author=requester,
             kind=MessageKind.REPLY,
@@ -478,14 +489,9 @@ def open_ticket(
             created_at=at,
             delivered_at=at,
         )
-        _attach(message, attachments)
-        if contract is None:
-            _append(ticket, SlaEventKind.NO_SLA, at=at, actor=actor, data={"priority": priority})
-        else:
-            _append(ticket, SlaEventKind.APPLIED, at=at, actor=actor, data=sla.terms_data(contract, priority))
         # An automatic acknowledgement: confirms receipt, never counts as a response (R-PLAN-3).
         # It answers the customer's own action, so it is not held by the contact window.
-        Message.objects.create(
+        acknowledgement = Message(
             ticket=ticket,
             kind=MessageKind.AUTO,
             channel=channel if channel != Channel.PHONE else Channel.EMAIL,
@@ -496,6 +502,10 @@ def open_ticket(
             created_at=at,
             delivered_at=at,
         )
+        # One INSERT for both; both backends return the new ids (needed by the attachments).
+        Message.objects.bulk_create([message, acknowledgement])
+        _attach(message, attachments)
+        first.save()
         _audit(
             ticket,
             actor,
@@ -509,7 +519,6 @@ def open_ticket(
                 "due": ticket.sla_due_at,
             },
         )
-        _save(ticket, at)
     return ticket
 
 

@@ -1,0 +1,91 @@
+"""How many SQL statements opening a ticket through the API costs, so the gains measured by
+bench/api_create.py cannot silently regress — and that the cheaper path still writes everything.
+
+Transaction control (BEGIN/COMMIT/SAVEPOINT/RELEASE) is not counted: it differs between SQLite,
+PostgreSQL and the test transaction, and costs no ORM work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from guichet.contracts.models import HolidayOverride
+from guichet.tickets import sla
+from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, Ticket
+
+# A customer opening a P3: the token (1), the contract in force with whether it has holiday
+# overrides (1), then INSERTs of the ticket with its cached clock, both messages (one statement),
+# the SLA `applied` event and the audit entry (4).
+CUSTOMER_OPEN_MAX = 6
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
+def _statements(captured) -> list[str]:
+    return [q["sql"] for q in captured if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)]
+
+
+def _open(api, body: dict) -> tuple[dict, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/tickets", body)
+    assert response.status_code == 201, response.content
+    return response.json(), _statements(captured.captured_queries)
+
+
+def _assert_complete(ticket_id: int, actor_id: int) -> Ticket:
+    """Everything the service must write is there, and the cached clock is the ledger's replay."""
+    ticket = Ticket.objects.get(pk=ticket_id)
+    kinds = list(Message.objects.filter(ticket=ticket).order_by("id").values_list("kind", flat=True))
+    assert kinds == [MessageKind.REPLY, MessageKind.AUTO]
+    ack = Message.objects.filter(ticket=ticket, kind=MessageKind.AUTO).get()
+    assert f"#{ticket.pk}" in ack.body
+    events = list(SlaEvent.objects.filter(ticket=ticket).order_by("seq"))
+    assert [(e.seq, e.kind) for e in events] == [(1, "applied")]
+    state = sla.replay(events)
+    assert events[0].due_at == state.due_at
+    for name, value in sla.cached_fields(state).items():
+        assert getattr(ticket, name) == value, name
+    audit = AuditEntry.objects.get(ticket=ticket, action="ticket.opened")
+    assert audit.actor_id == actor_id
+    assert audit.changes["due"] == sla.iso(ticket.sla_due_at)
+    return ticket
+
+
+def test_customer_opens_a_ticket_in_a_bounded_number_of_queries(world):
+    api = world.api("alice")
+    assert api.get("/me").status_code == 200  # the once-a-minute last_used_at write happens here
+    data, statements = _open(api, {"subject": "Printer on fire", "body": "Smoke.", "priority": "P3"})
+    assert len(statements) <= CUSTOMER_OPEN_MAX, "\n".join(statements)
+    # No read-back of the ledger or of the ticket, and no insert-then-update of the clock.
+    assert not any(s.lstrip().upper().startswith("UPDATE") for s in statements), statements
+    assert sum(s.lstrip().upper().startswith("INSERT") for s in statements) == 4
+    ticket = _assert_complete(data["id"], world.alice.pk)
+    assert ticket.contract_id == world.contract_a.pk
+    assert data["sla"]["due_at"] is not None
+
+
+def test_holiday_overrides_cost_one_more_query_and_are_applied(world):
+    """Skipping the overrides query is only allowed when the contract has none."""
+    submitted = dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC)  # a Tuesday, 09:00 in Paris
+    HolidayOverride.objects.create(contract=world.contract_a, date=dt.date(2026, 3, 10), name="Inventory")
+    api = world.api("agent")
+    assert api.get("/me").status_code == 200
+    body = {
+        "subject": "Closed today",
+        "body": "Still broken.",
+        "priority": "P3",
+        "organisation_id": world.org_a.pk,
+        "requester_id": world.alice.pk,
+        "submitted_at": submitted.isoformat(),
+    }
+    data, statements = _open(api, body)
+    # Staff also name the organisation and the requester (two visibility reads).
+    assert len(statements) <= CUSTOMER_OPEN_MAX + 2 + 1, "\n".join(statements)
+    assert any("holidayoverride" in s.lower() and s.lstrip().upper().startswith("SELECT") for s in statements)
+    ticket = _assert_complete(data["id"], world.agent.pk)
+    spec = SlaEvent.objects.get(ticket=ticket).data["calendar"]
+    assert spec["extra_holidays"] == [["2026-03-10", "Inventory"]]
+    # Closed all of that Tuesday: the clock only starts on Wednesday morning.
+    assert ticket.sla_due_at > dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC)
