@@ -2,15 +2,24 @@
 
     .venv/bin/python bench/api_create.py                      # SQLite and PostgreSQL, 3 runs of 10 s each
     .venv/bin/python bench/api_create.py --db postgresql --threads 4
+    .venv/bin/python bench/api_create.py --client python      # the Python client instead of wrk
     .venv/bin/python bench/api_create.py --quick              # SQLite, one 1 s run (smoke test)
 
 For each database it creates a fresh database, migrates it, provisions customer organisations with
 contracts, contacts and API tokens, starts `gunicorn guichet.wsgi -w 2` on 127.0.0.1 (plus
-`--threads N` if asked: gthread workers), then drives it with a pool of client threads, each with
-one persistent HTTP/1.1 connection, opening P3 tickets as customers (each one the full service:
-ticket, message, acknowledgement, SLA event, audit entry, cached clock). It prints tickets/s for
-every run and the median, and checks that the database holds exactly the tickets answered 201.
-The bar: 500 tickets/s.
+`--threads N` if asked: gthread workers), then drives it with persistent HTTP/1.1 connections,
+opening P3 tickets as customers (each one the full service: ticket, message, acknowledgement, SLA
+event, audit entry, cached clock). It prints tickets/s for every run and the median, and checks
+that the database holds the tickets answered 201.
+
+The load generator shares the machine's cores with the server, so it should be cheap: by default it
+is `wrk` (Debian package `wrk`, `apt-get install -y wrk`; a Lua script POSTs with a rotating bearer
+token and counts the 201s), else `--client python` (threads with http.client, costlier; the default
+with --quick, because it waits for every answer and so checks the stored count exactly, whereas wrk
+stops with up to one request per connection in flight). Every run
+prints the CPU time per ticket of the gunicorn workers, of the client and (PostgreSQL) of the
+database server processes, the machine's busy cores during the run and the load average, so the
+figure can be read on a shared machine. The bar: 500 tickets/s.
 """
 
 from __future__ import annotations
@@ -19,11 +28,13 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -45,7 +56,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread if > 1)")
     parser.add_argument("--organisations", type=int, default=None)
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator (auto: wrk if found, python with --quick: its count is exact)",
+    )
     args = parser.parse_args(argv)
+    if args.client == "auto":
+        args.client = "wrk" if shutil.which("wrk") and not args.quick else "python"
+    elif args.client == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (Debian: apt-get install -y wrk)")
     args.db = args.db or ("sqlite" if args.quick else "both")
     args.runs = args.runs or (1 if args.quick else 3)
     args.seconds = args.seconds or (1.0 if args.quick else 10.0)
@@ -153,25 +174,118 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def _stat_cpu_seconds(pid: int | str) -> float:
+    """CPU time (user + system) used so far by one process (Linux /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_cpu_seconds(master: subprocess.Popen) -> float:
-    """CPU time (user + system) used so far by the gunicorn workers (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    """CPU time used so far by the gunicorn workers."""
     try:
         children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     except OSError:
         return float("nan")
-    for pid in children:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(_stat_cpu_seconds(pid) for pid in children)
 
 
-def drive(port: int, tokens: list[str], clients: int, seconds: float) -> tuple[int, int, float, dict]:
-    """Open tickets for `seconds` from `clients` threads. Returns (created, failed, elapsed, statuses)."""
+def pg_backend_pids(database_url: str) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (the workers' connections)."""
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def machine_busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine, all processes (first line of /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+WRK_SCRIPT = r"""
+-- POST /api/v1/tickets with a bearer token rotating over the customers' tokens (wrk arguments).
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  tokens = args
+  n = 0
+  created = 0
+  failed = 0
+  last_status = 0
+end
+function request()
+  n = n + 1
+  local token = tokens[(n % #tokens) + 1]
+  local body = '{"subject":"Bench ' .. tid .. '-' .. n .. '","body":"Printer on fire.","priority":"P3"}'
+  return wrk.format("POST", nil, {["Authorization"] = "Bearer " .. token,
+                                  ["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else failed = failed + 1; last_status = status end
+end
+function done(summary, latency, requests)
+  local c, f, last = 0, 0, 0
+  for _, t in ipairs(threads) do
+    c = c + t:get("created"); f = f + t:get("failed")
+    if t:get("last_status") ~= 0 then last = t:get("last_status") end
+  end
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d\n", c, f, summary.duration, last,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50)))
+end
+"""
+
+
+def drive_wrk(
+    port: int, tokens: list[str], clients: int, seconds: float
+) -> tuple[int, int, float, dict, float]:
+    """Open tickets for `seconds` with wrk. Returns (created, failed, elapsed, statuses, client CPU s)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    cmd = ["wrk", "-t", "1", "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s"]
+    cmd += ["-s", script.name, f"http://127.0.0.1:{port}/api/v1/tickets", "--", *tokens]
+    cpu0 = children_cpu_seconds()
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = proc.communicate()
+        # communicate() reaped wrk, so its CPU time is now in RUSAGE_CHILDREN.
+        client_cpu = children_cpu_seconds() - cpu0
+    finally:
+        os.unlink(script.name)
+    line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed: {out}\n{err}")
+    created, failed, micros, last, socket_errors, _p50 = (int(v) for v in line.split()[1:])
+    statuses = {}
+    if failed:
+        statuses[last] = failed
+    if socket_errors:
+        statuses[-1] = socket_errors
+    return created, failed + socket_errors, micros / 1e6, statuses, client_cpu
+
+
+def children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def drive(port: int, tokens: list[str], clients: int, seconds: float) -> tuple[int, int, float, dict, float]:
+    """Open tickets for `seconds` from `clients` Python threads. Returns (created, failed, elapsed,
+    statuses, client CPU s): this process does nothing else meanwhile, so its CPU time is the client's."""
     created = [0] * clients
     failed = [0] * clients
     statuses: dict[int, int] = {}
@@ -208,13 +322,14 @@ def drive(port: int, tokens: list[str], clients: int, seconds: float) -> tuple[i
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     stop_at[0] = t0 + seconds
     start_barrier.wait()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
-    return sum(created), sum(failed), elapsed, statuses
+    return sum(created), sum(failed), elapsed, statuses, time.process_time() - cpu0
 
 
 def bench_database(kind: str, args: argparse.Namespace) -> list[float]:
@@ -227,27 +342,46 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[float]:
     port = free_port()
     mode = f"-w {args.workers}" + (f" --threads {args.threads} (gthread)" if args.threads > 1 else " (sync)")
     print(
-        f"\n{kind}: gunicorn {mode} on 127.0.0.1:{port}, {args.clients} client connections, "
+        f"\n{kind}: gunicorn {mode} on 127.0.0.1:{port}, {args.clients} client connections ({args.client}), "
         f"{len(tokens)} customer tokens"
     )
     proc = start_gunicorn(url, var_dir, port, args.workers, args.threads)
+    run_clients = drive_wrk if args.client == "wrk" else drive
     rates: list[float] = []
     total_created = 0
     try:
-        drive(port, tokens, args.clients, min(2.0, args.seconds))  # warm up: imports, pools, calendars
+        run_clients(port, tokens, args.clients, min(2.0, args.seconds))  # warm up: imports, pools, calendars
         total_created = count_tickets(url)
+        db_pids = pg_backend_pids(url) if kind == "postgresql" else []
         for run in range(1, args.runs + 1):
             load = os.getloadavg()[0]
             cpu0 = worker_cpu_seconds(proc)
-            created, failed, elapsed, statuses = drive(port, tokens, args.clients, args.seconds)
-            cpu_ms = (worker_cpu_seconds(proc) - cpu0) * 1000 / max(created, 1)
+            db0 = sum(_stat_cpu_seconds(pid) for pid in db_pids)
+            busy0, total0 = machine_busy_jiffies()
+            created, failed, elapsed, statuses, client_cpu = run_clients(
+                port, tokens, args.clients, args.seconds
+            )
+            busy1, total1 = machine_busy_jiffies()
+            n = max(created, 1)
+            worker_ms = (worker_cpu_seconds(proc) - cpu0) * 1000 / n
+            db_ms = (sum(_stat_cpu_seconds(pid) for pid in db_pids) - db0) * 1000 / n
+            client_ms = client_cpu * 1000 / n
+            # Busy cores over the run, all processes of the machine (other engineers' work included).
+            cores = os.cpu_count() or 1
+            busy_cores = cores * (busy1 - busy0) / max(total1 - total0, 1)
             total_created += created
             rate = created / elapsed
             rates.append(rate)
             extra = f", {failed} failed {statuses}" if failed else ""
+            db_part = f" + PostgreSQL {db_ms:.1f}" if kind == "postgresql" else ""
+            ours = worker_ms + client_ms + (db_ms if kind == "postgresql" else 0)
             print(
-                f"  run {run}: {created} tickets in {elapsed:.2f} s = {rate:.0f} tickets/s{extra}"
-                f" (gunicorn workers' CPU {cpu_ms:.1f} ms per ticket; load average {load:.1f})"
+                f"  run {run}: {created} tickets in {elapsed:.2f} s = {rate:.0f} tickets/s{extra}\n"
+                f"         CPU per ticket: gunicorn workers {worker_ms:.2f} ms{db_part}"
+                f" + client ({args.client})"
+                f" {client_ms:.2f} ms = {ours:.2f} ms (ceiling on {cores} idle cores: "
+                f"{cores * 1000 / ours:.0f}/s); machine busy {busy_cores:.2f} of {cores} cores,"
+                f" load average {load:.1f}"
             )
     finally:
         stop(proc)
@@ -256,7 +390,10 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[float]:
         f"  median {statistics.median(rates):.0f} tickets/s; tickets in the database: {stored} "
         f"(answered 201: {total_created})"
     )
-    if stored != total_created:
+    # wrk stops with requests in flight: the server may finish up to one per connection per run
+    # after wrk stopped counting. The Python client waits for every answer: exact.
+    slack = 0 if args.client == "python" else args.clients * (args.runs + 1)
+    if not 0 <= stored - total_created <= slack:
         raise SystemExit(f"{kind}: {stored} tickets stored but {total_created} answered 201")
     return rates
 
