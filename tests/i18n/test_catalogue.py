@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from tests.conftest import REPO_ROOT, skip_or_fail
 from tests.web.factories import make_org, make_person, open_ticket
@@ -252,6 +253,13 @@ def test_catalogue_has_every_message_marked_in_the_code(tmp_path, settings, monk
 
 
 # --- (d) the pages are French ---------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _back_to_default_language():
+    """A French request leaves French active in this thread; later tests expect the default."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
