@@ -89,3 +89,42 @@ def test_holiday_overrides_cost_one_more_query_and_are_applied(world):
     assert spec["extra_holidays"] == [["2026-03-10", "Inventory"]]
     # Closed all of that Tuesday: the clock only starts on Wednesday morning.
     assert ticket.sla_due_at > dt.datetime(2026, 3, 11, 8, 0, tzinfo=dt.UTC)
+
+
+def _field_values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_token_lookup_loads_exactly_what_the_orm_loads(world):
+    """The hand-built join of the token lookup converts every column as the ORM does (aware
+    datetimes, booleans, the organisation or its absence)."""
+    from guichet.accounts.models import ApiToken
+    from guichet.api.auth import _token_with_person
+
+    ApiToken.objects.filter(person=world.alice).update(
+        expires_at=dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    )
+    for who in ("alice", "agent"):
+        digest = ApiToken.hash(world.tokens[who])
+        expected = ApiToken.objects.select_related("person", "person__organisation").get(digest=digest)
+        with CaptureQueriesContext(connection) as captured:
+            got = _token_with_person(digest)
+            person, organisation = got.person, got.person.organisation
+        assert len(captured.captured_queries) == 1
+        assert _field_values(got) == _field_values(expected)
+        assert _field_values(person) == _field_values(expected.person)
+        if expected.person.organisation is None:
+            assert organisation is None
+        else:
+            assert _field_values(organisation) == _field_values(expected.person.organisation)
+        assert got.person.is_active is True and got.created_at.tzinfo is not None
+    assert _token_with_person(ApiToken.hash("not-a-token")) is None
+
+
+def test_authenticated_read_is_one_query(world):
+    api = world.api("bob")
+    assert api.get("/me").status_code == 200  # the once-a-minute last_used_at write happens here
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get("/me")
+    assert response.status_code == 200 and response.json()["organisation_id"] == world.org_b.pk
+    assert len(_statements(captured.captured_queries)) == 1
