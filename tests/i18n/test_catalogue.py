@@ -345,3 +345,34 @@ def test_main_pages_render_in_french(client, french_world, name):
     assert not leftovers, f"English left on the French {name} page: {leftovers}"
     absent = [e.msgstr[0] for e in seen if e.msgstr[0].casefold() not in french.casefold()]
     assert not absent, f"translations missing from the French {name} page: {absent}"
+
+
+# --- Stored codes shown to people -----------------------------------------------------------------
+
+
+def _audit_actions_written_by_services() -> set[str]:
+    source = (REPO_ROOT / "guichet" / "tickets" / "services.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r"\"((?:ticket|message|contact|sla)\.[a-z_]+)\"", source))
+    if 'f"sla.{kind}"' in source:  # the sweep writes sla.<kind> for each kind it records
+        codes |= {f"sla.{kind}" for kind in re.findall(r"\bkind = \"([a-z_]+)\"", source)}
+    return codes
+
+
+def test_every_audit_action_has_a_translated_label():
+    from guichet.web.templatetags.guichet_i18n import AUDIT_ACTIONS
+
+    codes = _audit_actions_written_by_services()
+    assert {"ticket.opened", "message.reply", "sla.breached", "sla.warned"} <= codes, codes
+    missing = sorted(codes - set(AUDIT_ACTIONS))
+    assert not missing, f"audit actions without a label (guichet/web/templatetags/guichet_i18n.py): {missing}"
+
+
+def test_audit_trail_shows_french_labels(client, french_world):
+    from guichet.tickets.models import Ticket
+
+    _customer, agent = french_world
+    client.force_login(agent)
+    page = _page(client, reverse("desk_ticket", args=[Ticket.objects.get().pk]), "fr")
+    assert "(Ticket ouvert)" in page and "Journal d'audit" in page
+    english = _page(client, reverse("desk_ticket", args=[Ticket.objects.get().pk]), "en")
+    assert "(Ticket opened)" in english
