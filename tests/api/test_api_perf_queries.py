@@ -128,3 +128,40 @@ def test_authenticated_read_is_one_query(world):
         response = api.get("/me")
     assert response.status_code == 200 and response.json()["organisation_id"] == world.org_b.pk
     assert len(_statements(captured.captured_queries)) == 1
+
+
+def test_prebuilt_inserts_store_what_the_instances_hold(world):
+    """The ticket, messages, event and audit entry written by the prebuilt INSERTs read back equal,
+    field by field, to the instances the service built."""
+    from guichet.tickets import services
+
+    ticket = services.open_ticket(
+        actor=world.bob, subject="Round trip", body="Ünïcode body ✓", priority="P4", channel="api"
+    )
+    assert _field_values(Ticket.objects.get(pk=ticket.pk)) == _field_values(ticket)
+    assert ticket._state.adding is False and ticket._state.db == "default"
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert stored.requester_id == world.bob.pk and stored.contract_id == world.contract_b.pk
+    bodies = Message.objects.filter(ticket=ticket).order_by("id").values_list("body", flat=True)
+    assert bodies.first() == "Ünïcode body ✓"
+    event = SlaEvent.objects.get(ticket=ticket)
+    assert event.data["calendar"]["timezone"] == "America/Toronto" and event.recorded_at is not None
+
+
+def test_save_receivers_are_honoured(world):
+    """With a post_save receiver on a model, its rows go through save() so the receiver runs."""
+    from django.db.models.signals import post_save
+
+    from guichet.tickets import services
+
+    seen: list[tuple[str, bool]] = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.action, created))
+
+    post_save.connect(receiver, sender=AuditEntry, weak=False)
+    try:
+        services.open_ticket(actor=world.alice, subject="Hooked", body="x", priority="P3", channel="api")
+    finally:
+        post_save.disconnect(receiver, sender=AuditEntry)
+    assert seen == [("ticket.opened", True)]
