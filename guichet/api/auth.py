@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import zoneinfo
-from typing import Any
 
 from django.db import connections, router
 from django.db.models import Q
@@ -21,6 +20,7 @@ from ninja.security import HttpBearer
 
 from guichet.accounts.models import ApiToken, Person
 from guichet.contracts.models import Organisation
+from guichet.tickets import hotsql
 
 # last_used_at is informative ("is this token still in use?"): writing it on every request would
 # turn every read into a write, so it is refreshed at most once a minute.
@@ -56,51 +56,35 @@ _JOINED = (("t", ApiToken), ("p", Person), ("o", Organisation))
 
 
 @functools.cache  # per alias: the backend and the schema do not change in a running process
-def _token_plan(alias: str) -> tuple[str, list[tuple[type, list[str], slice, list[tuple[Any, list]]]]]:
-    connection = connections[alias]
-    qn = connection.ops.quote_name
-    columns: list[str] = []
-    parts = []
-    for table_alias, model in _JOINED:
-        fields = model._meta.concrete_fields
-        start = len(columns)
-        columns += [f"{table_alias}.{qn(f.column)}" for f in fields]
-        converters = []
-        for f in fields:
-            col = f.get_col(model._meta.db_table)
-            converters.append(
-                (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-            )
-        parts.append((model, [f.attname for f in fields], slice(start, len(columns)), converters))
+def _token_sql(alias: str) -> str:
+    qn = connections[alias].ops.quote_name
+    columns = ", ".join(hotsql.select_list(model, alias, table) for table, model in _JOINED)
     person_fk = qn(Person._meta.get_field("organisation").column)
     token_fk = qn(ApiToken._meta.get_field("person").column)
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {qn(ApiToken._meta.db_table)} t"
+    return (
+        f"SELECT {columns} FROM {qn(ApiToken._meta.db_table)} t"
         f" INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn(Person._meta.pk.column)} = t.{token_fk}"
         f" LEFT OUTER JOIN {qn(Organisation._meta.db_table)} o"
         f" ON o.{qn(Organisation._meta.pk.column)} = p.{person_fk}"
         f" WHERE t.{qn(ApiToken._meta.get_field('digest').column)} = %s"
     )
-    return sql, parts
 
 
 def _token_with_person(digest: str) -> ApiToken | None:
     """The token with this digest, its `person` and the person's `organisation` loaded, or None."""
     alias = router.db_for_read(ApiToken)
-    connection = connections[alias]
-    sql, parts = _token_plan(alias)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [digest])
+    with hotsql.cursor(alias) as cursor:
+        cursor.execute(_token_sql(alias), [digest])
         row = cursor.fetchone()
     if row is None:
         return None
     instances = []
-    for model, attnames, where, converters in parts:
-        values = list(row[where])
-        for i, (col, funcs) in enumerate(converters):
-            for func in funcs:
-                values[i] = func(values[i], col, connection)
-        instances.append(None if values[0] is None else model.from_db(alias, attnames, values))
+    start = 0
+    for table, model in _JOINED:
+        values = row[start : start + len(model._meta.concrete_fields)]
+        start += len(values)
+        # The organisation is an outer join: all NULL for staff.
+        instances.append(None if values[0] is None else hotsql.instance(model, alias, table, values))
     token, person, organisation = instances
     Person.organisation.field.set_cached_value(person, organisation)
     ApiToken.person.field.set_cached_value(token, person)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Organisation, Plan, Priority
-from guichet.tickets import sla
+from guichet.tickets import hotsql, sla
 from guichet.tickets.models import (
     OPEN_STATUSES,
     WAITING_STATUSES,
@@ -443,7 +443,7 @@ def _insert(*objs: Model) -> None:
                 return
             params.append(f.get_db_prep_save(value, connection=connection))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
+    with hotsql.cursor(alias) as cursor:
         cursor.execute(sql.format(rows=", ".join([row] * len(objs))), params)
         ids = [r[0] for r in cursor.fetchall()]
     for obj, pk in zip(objs, ids, strict=True):
