@@ -17,7 +17,7 @@ from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, T
 
 # A customer opening a P3: the token (1), the contract in force with whether it has holiday
 # overrides (1), then INSERTs of the ticket with its cached clock, both messages (one statement),
-# the SLA `applied` event and the audit entry (4).
+# the SLA `applied` event and the audit entry (4; on PostgreSQL the last three are one statement).
 CUSTOMER_OPEN_MAX = 6
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
@@ -67,7 +67,12 @@ def test_customer_opens_a_ticket_in_a_bounded_number_of_queries(world):
     assert len(statements) <= CUSTOMER_OPEN_MAX, "\n".join(statements)
     # No read-back of the ledger or of the ticket, and no insert-then-update of the clock.
     assert not any(s.lstrip().upper().startswith("UPDATE") for s in statements), statements
-    assert sum(s.lstrip().upper().startswith("INSERT") for s in statements) == 4, statements
+    written = " ".join(s for s in statements if s.upper().startswith(("INSERT", "WITH")))
+    for table in ("tickets_ticket", "tickets_message", "tickets_slaevent", "tickets_auditentry"):
+        assert f'INSERT INTO "{table}"' in written, table
+    if connection.vendor == "postgresql":
+        # The message, event and audit rows go in one statement (data-modifying CTEs).
+        assert len(statements) <= CUSTOMER_OPEN_MAX - 2, "\n".join(statements)
     ticket = _assert_complete(data["id"], world.alice.pk)
     assert ticket.contract_id == world.contract_a.pk
     assert data["sla"]["due_at"] is not None
