@@ -1,6 +1,6 @@
 """Background work of the e-mail channel.
 
-Every minute (a Huey periodic task, like the ticket scans in guichet/tickets/tasks.py) the worker
+Every minute (the scheduler's table is guichet/ops/schedule.py) the worker
 polls every configured IMAP mailbox, retries stored messages whose processing failed earlier and
 whose backoff has passed, and sends again outbound mail that the SMTP server refused.
 `process_inbound_task` processes one stored message (the SMTP ingress hands its messages to it).
@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 
 from django.tasks import task
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +48,6 @@ def poll_and_retry() -> dict[str, object]:
     return summary
 
 
-@db_periodic_task(crontab(minute="*"))
-def poll_mailboxes_every_minute() -> dict[str, object]:
+@task()
+def poll_mailboxes_task() -> dict[str, object]:
     return poll_and_retry()

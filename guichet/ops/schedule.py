@@ -23,13 +23,30 @@ class PeriodicJob:
 
 # Paths are resolved when the worker starts (guichet/ops/tasks.py): a missing task is logged as an
 # error at start-up, and tests/foundation/test_schedule.py fails, rather than a job silently never
-# running. The ticket jobs (SLA sweep, held messages, mail polling) join this table as their tasks
-# land in guichet/tickets/tasks.py.
+# running.
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         name="heartbeat",
         task_path="guichet.ops.tasks.heartbeat",
         schedule=crontab(minute="*"),
         description="Record that the scheduler is alive (shown by `guichet ping`).",
+    ),
+    PeriodicJob(
+        name="sla-sweep",
+        task_path="guichet.tickets.tasks.sweep_sla_task",
+        schedule=crontab(minute="*"),
+        description="Record SLA warnings and breaches that have come due (exactly once each).",
+    ),
+    PeriodicJob(
+        name="held-messages",
+        task_path="guichet.tickets.tasks.deliver_held_messages_task",
+        schedule=crontab(minute="*"),
+        description="Deliver P3/P4 replies held until the customer's business hours (R-PRIO-7).",
+    ),
+    PeriodicJob(
+        name="mail",
+        task_path="guichet.mail.tasks.poll_mailboxes_task",
+        schedule=crontab(minute="*"),
+        description="Poll the IMAP mailboxes, retry failed inbound processing, resend refused mail.",
     ),
 )

@@ -1,22 +1,21 @@
-"""Background work of the tickets app.
+"""Background work of the tickets app, as django.tasks tasks.
 
-Huey runs the periodic scans every minute (one consumer should run with periodic tasks enabled;
-the scans are idempotent and safe when two run at once anyway). Notifications are django.tasks
-tasks (guichet.tickets.notifications), enqueued by the services.
+The scheduler runs them every minute (the table is guichet/ops/schedule.py). Both scans are
+idempotent and safe when two run at once. Notifications are tasks of guichet.tickets.notifications,
+enqueued by the services.
 """
 
 from __future__ import annotations
 
 import logging
 
-from huey import crontab
-from huey.contrib.djhuey import periodic_task
+from django.tasks import task
 
 log = logging.getLogger(__name__)
 
 
-@periodic_task(crontab(minute="*"))
-def sweep_sla_every_minute() -> dict[str, int]:
+@task()
+def sweep_sla_task() -> dict[str, int]:
     """Warnings and breaches due by now (each recorded exactly once)."""
     from guichet.tickets.services import sweep_sla
 
@@ -26,8 +25,8 @@ def sweep_sla_every_minute() -> dict[str, int]:
     return counts
 
 
-@periodic_task(crontab(minute="*"))
-def deliver_held_messages_every_minute() -> int:
+@task()
+def deliver_held_messages_task() -> int:
     """Replies held outside the customer's business hours go out at the next opening (R-PRIO-7)."""
     from guichet.tickets.services import deliver_held_messages
 

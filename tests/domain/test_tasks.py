@@ -1,9 +1,8 @@
-"""Background work: the Huey periodic tasks call the sweeps; notifications reach the right people."""
+"""Background work: the scheduled tasks call the sweeps; notifications reach the right people."""
 
 from __future__ import annotations
 
 from django.core import mail
-from huey.api import PeriodicTask
 
 from guichet.tickets import tasks
 from guichet.tickets.models import SlaState, Ticket
@@ -12,18 +11,13 @@ from guichet.tickets.notifications import send_sla_alert
 from .test_services import open_, paris
 
 
-def test_periodic_tasks_are_registered_every_minute():
-    for task in (tasks.sweep_sla_every_minute, tasks.deliver_held_messages_every_minute):
-        assert isinstance(task.task_class(), PeriodicTask)
-
-
-def test_periodic_sweep_runs_the_real_sweep(agent, premium_customer):
+def test_scheduled_sweep_runs_the_real_sweep(agent, premium_customer):
     ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
-    counts = tasks.sweep_sla_every_minute.call_local()
+    counts = tasks.sweep_sla_task.call()
     assert counts["breached"] == 1
     ticket.refresh_from_db()
     assert ticket.sla_state == SlaState.BREACHED
-    assert tasks.deliver_held_messages_every_minute.call_local() == 0
+    assert tasks.deliver_held_messages_task.call() == 0
 
 
 def test_sla_alert_goes_to_the_assignee_in_their_language(db, agent, premium_customer, lead):

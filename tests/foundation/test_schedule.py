@@ -34,13 +34,12 @@ def test_every_job_is_registered_with_the_scheduler():
             assert task_class().validate_datetime(minute) == job.schedule(minute)
 
 
-def test_the_scheduler_also_runs_the_sla_sweep_every_minute():
-    # The ticket jobs are Huey periodic tasks of guichet/tickets/tasks.py, found by autodiscovery.
+@pytest.mark.parametrize("name", ["sla-sweep", "held-messages", "mail"])
+def test_the_scheduler_runs_the_desk_jobs_every_minute(name):
     registry = _periodic_registry()
-    sweeps = [cls for name, cls in registry.items() if "sweep_sla" in name]
-    assert sweeps, sorted(registry)
+    tick = registry[f"guichet.periodic.{name}"]
     start = dt.datetime(2026, 11, 27, 23, 0)
-    assert all(sweeps[0]().validate_datetime(start + dt.timedelta(minutes=m)) for m in range(60))
+    assert all(tick().validate_datetime(start + dt.timedelta(minutes=m)) for m in range(60))
 
 
 def test_resolving_a_missing_task_names_the_job():

@@ -18,7 +18,7 @@ from imap_tools import MailBoxUnencrypted
 from guichet.mail.imap import parse_url, poll_mailbox
 from guichet.mail.ingest import process_due, reprocess
 from guichet.mail.models import ImapCursor, InboundMessage, InboundStatus
-from guichet.mail.tasks import poll_mailboxes_every_minute
+from guichet.mail.tasks import poll_mailboxes_task
 from guichet.tickets import services
 from guichet.tickets.models import Ticket
 from tests.mail.conftest import World, mail
@@ -210,7 +210,7 @@ def test_R_CHAN_2_periodic_job_and_fetchmail_command_poll_the_configured_mailbox
 ):
     settings.GUICHET_IMAP_URL = box.url
     box.append(mail("alice@acme.test", "From the worker", "x", message_id="<w1@c.test>"))
-    summary = poll_mailboxes_every_minute.call_local()
+    summary = poll_mailboxes_task.call()
     assert summary["mailboxes"][0]["stored"] == 1
     assert InboundMessage.objects.get(message_id="w1@c.test").status == InboundStatus.PROCESSED
 
