@@ -34,7 +34,7 @@ _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 class ImapConfigError(ValueError):
-    pass
+    """A mailbox URL that cannot be used (bad scheme, missing user or folder)."""
 
 
 @dataclass(frozen=True)

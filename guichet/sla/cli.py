@@ -30,7 +30,7 @@ _FIELDS = ("plan", "priority", "timezone", "country", "subdivision", "region", "
 
 
 class _UsageError(Exception):
-    pass
+    """Bad options or input: reported on stderr with exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):

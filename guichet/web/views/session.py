@@ -17,7 +17,7 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Sign out (POST only, as Django requires), then back to the sign-in page."""
 
 
 @login_required

@@ -37,7 +37,7 @@ REQUIRED = ("subject", "priority", "channel", "requester", "submitted_at")
 
 
 class RowError(Exception):
-    pass
+    """One row of the export cannot be imported; the message names the row and the field."""
 
 
 def _instant(row: dict[str, Any], key: str, *, required: bool = False) -> dt.datetime | None:
