@@ -468,12 +468,12 @@ def _insert_groups(*groups: Sequence[Model]) -> None:
     instead of one per group. Elsewhere, or whenever a group needs the ORM, one `_insert` each."""
     alias = router.db_for_write(type(groups[0][0]))
     connection = connections[alias]
+    if connection.vendor != "postgresql" or any(router.db_for_write(type(g[0])) != alias for g in groups):
+        for group in groups:
+            _insert(*group)
+        return
     built = [_insert_statement(group) for group in groups]
-    if (
-        connection.vendor != "postgresql"
-        or any(b is None for b in built)
-        or any(router.db_for_write(type(group[0])) != alias for group in groups)
-    ):
+    if any(b is None for b in built):
         for group in groups:
             _insert(*group)
         return
