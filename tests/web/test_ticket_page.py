@@ -219,3 +219,21 @@ def test_delivery_hint_fragment(client, world):
     assert client.get(reverse("desk_hint", args=[p1.pk])).content.decode().strip() == ""
     client.force_login(world.customer)
     assert client.get(reverse("desk_hint", args=[p3.pk])).status_code == 404
+
+
+def test_why_due_names_the_hours_in_the_readers_language(client, world):
+    from django.utils import translation
+
+    ticket = open_ticket(world.basic_customer, "P3")
+    client.force_login(world.agent)
+    url = reverse("desk_ticket", args=[ticket.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Worldwide (Monday–Friday 09:00–17:00), FR public holidays excluded" in html
+    # The SLA core's own calendar name (English, for logs and the CLI) is not what people read.
+    assert "8x5 worldwide" not in html
+    client.cookies["django_language"] = "fr"
+    try:
+        html = client.get(url).content.decode()
+    finally:
+        translation.activate("en")
+    assert "jours fériés FR exclus" in html and "8x5 worldwide" not in html

@@ -32,3 +32,25 @@ def audit_action(code: str) -> str:
     """The label of an audit action in the active language; empty for an unknown code."""
     label = AUDIT_ACTIONS.get(code)
     return str(label) if label is not None else ""
+
+
+HOURS_LABELS: dict[str, Promise] = {
+    "24x7": _("24 × 7 (always open)"),
+    "24x5": _("24 × 5 (Monday 00:01 to Friday 23:59)"),
+}
+
+
+@register.filter
+def calendar_label(spec: dict | None) -> str:
+    """The hours a clock ran on, in the reader's language, from the calendar specification the SLA
+    ledger stored (the core's own calendar name is English, for logs and the CLI)."""
+    if not spec:
+        return ""
+    from guichet.contracts.models import Region
+
+    hours = spec.get("hours")
+    if hours in HOURS_LABELS:
+        return str(HOURS_LABELS[hours])
+    region = Region(spec["region"]).label if spec.get("region") in Region.values else spec.get("region", "")
+    place = "-".join(filter(None, [spec.get("country"), spec.get("subdivision")]))
+    return str(_("%(region)s, %(place)s public holidays excluded") % {"region": region, "place": place})
