@@ -7,7 +7,9 @@
 
 For each database it creates a fresh database, migrates it, provisions customer organisations with
 contracts, contacts and API tokens, starts `gunicorn guichet.wsgi -w 2` on 127.0.0.1 (plus
-`--threads N` if asked: gthread workers), then drives it with persistent HTTP/1.1 connections,
+`--threads N` if asked: gthread workers; on PostgreSQL, sync workers get one persistent connection
+each, `DATABASE_CONN_MAX_AGE=600`, unless the environment sets it: 0 means the psycopg pool), then
+drives it with persistent HTTP/1.1 connections,
 opening P3 tickets as customers (each one the full service: ticket, message, acknowledgement, SLA
 event, audit entry, cached clock). It prints tickets/s for every run and the median, and checks
 that the database holds the tickets answered 201.
@@ -137,6 +139,9 @@ def start_gunicorn(
         "DEBUG": "false",
         "DATABASE_POOL_MAX": str(max(4, threads + 2)),
     }
+    if threads == 1:
+        # Sync workers: one persistent PostgreSQL connection each rather than the pool (README).
+        env.setdefault("DATABASE_CONN_MAX_AGE", "600")
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"),
         "guichet.wsgi",
@@ -341,6 +346,11 @@ def bench_database(kind: str, args: argparse.Namespace) -> list[float]:
     tokens = provision(url, var_dir, args.organisations)
     port = free_port()
     mode = f"-w {args.workers}" + (f" --threads {args.threads} (gthread)" if args.threads > 1 else " (sync)")
+    if kind == "postgresql":
+        age = os.environ.get("DATABASE_CONN_MAX_AGE", "600" if args.threads == 1 else "0")
+        mode += (
+            f", persistent connections (DATABASE_CONN_MAX_AGE={age})" if int(age) > 0 else ", psycopg pool"
+        )
     print(
         f"\n{kind}: gunicorn {mode} on 127.0.0.1:{port}, {args.clients} client connections ({args.client}), "
         f"{len(tokens)} customer tokens"

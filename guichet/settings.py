@@ -137,6 +137,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # cost about 0.6 ms of CPU per request (a third of a simple API read). Checked before reuse.
     _db["CONN_MAX_AGE"] = 600
     _db["CONN_HEALTH_CHECKS"] = True
+elif (
+    _db["ENGINE"] == "django.db.backends.postgresql" and int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")) > 0
+):
+    # Sync workers serve one request at a time: one persistent connection each (checked before
+    # reuse) spares the pool's checkout and return on every request.
+    _db["CONN_MAX_AGE"] = int(os.environ["DATABASE_CONN_MAX_AGE"])
+    _db["CONN_HEALTH_CHECKS"] = True
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3 connection pool: one pool per process, shared by its threads.
     _db.setdefault("OPTIONS", {})
