@@ -360,6 +360,8 @@ def _deliver(row: InboundMessage, parsed: ParsedMail, person, ticket) -> None:
         body=body,
         priority=conf.default_priority(),
         channel=Channel.EMAIL,
+        # The clock starts when our ingress stored the mail, even if processing ran later.
+        received_at=row.created_at,
         attachments=files,
     )
     first = new_ticket.messages.filter(author=person).order_by("created_at", "id").first()

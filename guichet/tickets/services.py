@@ -601,10 +601,17 @@ def open_ticket(
     impact_confirmed: bool = False,
     contact_phone: str = "",
     submitted_at: dt.datetime | None = None,
+    received_at: dt.datetime | None = None,
     attachments: Iterable[Any] = (),
     external_id: str = "",
 ) -> Ticket:
-    """Open a ticket for a customer organisation; it takes the contract valid at its submission."""
+    """Open a ticket for a customer organisation; it takes the contract valid at its submission.
+
+    `submitted_at` is staff recording a past request. `received_at` is the desk's own record of when
+    one of its ingresses received the request (e.g. the server time a mail was stored), for a request
+    processed later (after a retry): R-PLAN-3 counts from the customer's submission, not from our
+    processing. It never comes from the client (a mail's Date header is not used).
+    """
     _check_actor(actor)
     if actor.is_customer:
         if organisation is not None and organisation.pk != actor.organisation_id:
@@ -634,7 +641,16 @@ def open_ticket(
         impact_confirmed = True  # history: the confirmation was the previous desk's business
     else:
         _check_confirmation(priority, impact_confirmed, contact_phone)
-    at = _effective_at(actor, None, submitted_at)
+    if received_at is not None:
+        if submitted_at is not None:
+            raise ServiceError(_("Give either the submission or the reception time, not both."), code="order")
+        if timezone.is_naive(received_at):
+            raise ServiceError(_("The time must include its time zone."), code="naive")
+        if received_at > _now() + dt.timedelta(seconds=5):
+            raise ServiceError(_("The time cannot be in the future."), code="future")
+        at = received_at
+    else:
+        at = _effective_at(actor, None, submitted_at)
     contract = organisation.contract_at(at)
     if channel == Channel.PHONE and (contract is None or not contract.has_phone_support):
         # R-PLAN-2: never silently accepted.

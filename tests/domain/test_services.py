@@ -628,3 +628,22 @@ def test_bad_profile_phone_does_not_block_and_p1_still_needs_one(db):
             actor=customer, subject="s", body="b", priority="P1", channel="portal", impact_confirmed=True
         )
     assert services.open_ticket(actor=customer, subject="s", body="b", priority="P4", channel="portal")
+
+
+def test_R_PLAN_3_reception_time_is_validated(basic_customer):
+    def submit(**kw):
+        return services.open_ticket(
+            actor=basic_customer, subject="By mail", body="x", priority="P3", channel="email", **kw
+        )
+
+    with pytest.raises(ServiceError) as naive:
+        submit(received_at=dt.datetime(2026, 3, 2, 10, 0))
+    assert naive.value.code == "naive"
+    with pytest.raises(ServiceError) as future:
+        submit(received_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    assert future.value.code == "future"
+    with pytest.raises(ServiceError) as both:
+        submit(received_at=paris(2, 10), submitted_at=paris(2, 10))
+    assert both.value.code == "order"
+    assert not Ticket.objects.exists()
+    assert submit(received_at=paris(2, 10)).submitted_at == paris(2, 10)

@@ -183,3 +183,17 @@ def test_R_CHAN_2_with_an_authserv_id_only_dmarc_aligned_mail_reaches_tickets(
         from guichet.mail.ingest import reprocess
 
         assert reprocess(row.pk).status == InboundStatus.PROCESSED
+
+
+def test_R_PLAN_3_a_mail_processed_late_counts_from_its_reception(world):
+    import datetime as dt
+
+    from guichet.mail.ingest import process_inbound, store_raw
+
+    stored = store_raw(mail("alice@acme.test", "Slow path", "x", message_id="<late@c.test>"), source="t")
+    # Processing ran 20 minutes after the ingress stored the mail (e.g. after a retry).
+    received = stored.message.created_at - dt.timedelta(minutes=20)
+    InboundMessage.objects.filter(pk=stored.message.pk).update(created_at=received)
+    ticket = process_inbound(stored.message.pk).ticket
+    assert ticket.submitted_at == received
+    assert ticket.sla_events.get(kind="applied").at == received
