@@ -2,7 +2,9 @@
 
 Servers: tests marked `postgres` or `redis` need the real server (PostgreSQL and Redis on 127.0.0.1).
 Without it they skip with the reason, except under CI=true, where a missing server fails the test.
-The `browser` mark does the same for Debian's Chromium. Screenshots and other files a test wants a
+The `browser` mark does the same for Debian's Chromium. Tests marked `postgres_only` need the test
+database itself to be PostgreSQL (row locks, concurrent writers): they skip in the SQLite pass of
+bin/test and run in its PostgreSQL pass. Screenshots and other files a test wants a
 human to look at go to test-artefacts/ (git-ignored).
 """
 
@@ -90,6 +92,11 @@ def chromium_unavailable() -> str | None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres_only") is not None:
+        from django.conf import settings
+
+        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+            pytest.skip("needs the test database on PostgreSQL: runs in the PostgreSQL pass of bin/test")
     checks = {"postgres": postgres_unavailable, "redis": redis_unavailable, "browser": chromium_unavailable}
     for marker, unavailable in checks.items():
         if item.get_closest_marker(marker) is not None:

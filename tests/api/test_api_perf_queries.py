@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -183,13 +184,10 @@ def test_save_receivers_are_honoured(world):
     assert seen == [("ticket.opened", True)]
 
 
+@pytest.mark.postgres_only
 def test_hot_statements_are_prepared_on_postgresql(world):
     """On PostgreSQL the token lookup, the contract lookup and the ticket's INSERTs are prepared once
     per connection (Django alone would have the server parse and plan them on every request)."""
-    import pytest
-
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are a PostgreSQL matter (sqlite3 caches its own)")
     api = world.api("alice")
     for n in range(2):
         _open(api, {"subject": f"Prepared {n}", "body": "x", "priority": "P3"})

@@ -7,7 +7,7 @@ import random
 import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from guichet.accounts.models import Role
 from guichet.contracts.models import HoursOption, Plan, Region
@@ -261,11 +261,9 @@ def test_warning_repeats_when_a_raise_brings_the_due_earlier(agent, basic_custom
 # --- Concurrency on PostgreSQL: two real connections --------------------------------------------
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_record_each_breach_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL): SELECT … FOR UPDATE SKIP LOCKED")
     agent = make_person("agent", Role.AGENT)
     customer = make_person("c", org=make_org("Premium", Plan.PREMIUM), phone="+33 1 23 45 67 89")
     tickets = [open_(agent, customer, "P1", at=paris(2, 10)) for _ in range(30)]
@@ -296,11 +294,9 @@ def test_concurrent_sweeps_record_each_breach_once():
         assert stored(ticket) == replayed(ticket)
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_reply_and_sweep_in_parallel_never_both_on_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
     agent = make_person("agent", Role.AGENT)
     customer = make_person("c", org=make_org("Premium", Plan.PREMIUM), phone="+33 1 23 45 67 89")
     tickets = [open_(agent, customer, "P1", at=paris(2, 10)) for _ in range(10)]
@@ -359,11 +355,9 @@ def test_explanation_shows_intervals_and_pauses(db, agent):
     assert used == 24 * 3600  # the intervals consumed add up to the target
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_delivery_sends_each_held_reply_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL)")
     from django.core import mail
 
     agent = make_person("agent", Role.AGENT)

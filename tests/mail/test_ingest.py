@@ -120,14 +120,13 @@ def test_R_CHAN_2_admin_processes_a_quarantined_mail_again(world, client, settin
     assert row.status == InboundStatus.PROCESSED and row.ticket is not None
 
 
+@pytest.mark.postgres_only
 def test_R_CHAN_2_concurrent_deliveries_of_one_message_have_one_effect(world, mailoutbox):
     """Eight deliveries of the same mail at the same instant (MTA retries racing the poller)."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent writers: PostgreSQL (SQLite serialises them anyway)")
     raw = mail("alice@acme.test", "Race", "same mail", message_id="<race@c.test>")
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
