@@ -59,9 +59,7 @@ CUSTOMERS = [
 
 
 class Command(BaseCommand):
-    help = _(
-        "Load demo data: staff, customer organisations on every plan and region, and live tickets."
-    )
+    help = _("Load demo data: staff, customer organisations on every plan and region, and live tickets.")
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Add demo tickets even if tickets exist")

@@ -11,9 +11,7 @@ from guichet.mail.ingest import process_due
 
 
 class Command(BaseCommand):
-    help = _(
-        "Fetch new mail from the IMAP mailboxes (GUICHET_IMAP_URL), store it, then process it."
-    )
+    help = _("Fetch new mail from the IMAP mailboxes (GUICHET_IMAP_URL), store it, then process it.")
 
     def add_arguments(self, parser):
         parser.add_argument("--url", action="append", help="Mailbox URL (default: GUICHET_IMAP_URL).")

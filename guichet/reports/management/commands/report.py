@@ -59,9 +59,7 @@ def _date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = _(
-        "SLA attainment reports: attainment by group, per-ticket outcomes, one ticket's statement."
-    )
+    help = _("SLA attainment reports: attainment by group, per-ticket outcomes, one ticket's statement.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
