@@ -3,36 +3,56 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import zoneinfo
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guichet import sla
 from guichet.accounts.models import validate_time_zone
+
+# The words of the SLA core (one definition each, in guichet.sla) with their translated labels.
 
 
 class Plan(models.TextChoices):
-    BASIC = "basic", _("Basic")
-    PREMIUM = "premium", _("Premium")
+    BASIC = sla.Plan.BASIC.value, _("Basic")
+    PREMIUM = sla.Plan.PREMIUM.value, _("Premium")
 
 
 class HoursOption(models.TextChoices):
-    PLAN_DEFAULT = "default", _("Plan default (Basic 8 × 5, Premium 24 × 7)")
-    H24X5 = "24x5", _("24 × 5 (Monday 00:01 to Friday 23:59)")
+    PLAN_DEFAULT = sla.HoursOption.PLAN_DEFAULT.value, _("Plan default (Basic 8 × 5, Premium 24 × 7)")
+    H24X5 = sla.HoursOption.H24X5.value, _("24 × 5 (Monday 00:01 to Friday 23:59)")
 
 
 class Region(models.TextChoices):
-    WORLDWIDE = "worldwide", _("Worldwide (Monday–Friday 09:00–17:00)")
-    NORTH_AMERICA = "north-america", _("North America (Monday–Friday 08:00–17:00)")
+    WORLDWIDE = sla.Region.WORLDWIDE.value, _("Worldwide (Monday–Friday 09:00–17:00)")
+    NORTH_AMERICA = sla.Region.NORTH_AMERICA.value, _("North America (Monday–Friday 08:00–17:00)")
 
 
 class Priority(models.TextChoices):
-    P1 = "P1", _("P1 – critical")
-    P2 = "P2", _("P2 – moderate")
-    P3 = "P3", _("P3 – minimal")
-    P4 = "P4", _("P4 – no immediate impact")
+    P1 = sla.Priority.P1.value, _("P1 – critical")
+    P2 = sla.Priority.P2.value, _("P2 – moderate")
+    P3 = sla.Priority.P3.value, _("P3 – minimal")
+    P4 = sla.Priority.P4.value, _("P4 – no immediate impact")
+
+
+def same_words(choices: type[models.TextChoices], core: type[enum.StrEnum]) -> None:
+    """Fail at import if a Django choice list and the core's enum ever differ."""
+    if {str(v) for v in choices.values} != {m.value for m in core}:
+        raise ImproperlyConfigured(f"{choices.__name__} differs from guichet.sla.{core.__name__}")
+
+
+for _choices, _core in (
+    (Plan, sla.Plan),
+    (HoursOption, sla.HoursOption),
+    (Region, sla.Region),
+    (Priority, sla.Priority),
+):
+    same_words(_choices, _core)
 
 
 class Organisation(models.Model):
@@ -159,32 +179,50 @@ class Contract(models.Model):
                 removed.append(row.date)
         return tuple(extra), tuple(removed)
 
-    def sla_terms(self, priority: str):
-        """The target and calendar for `priority` under this contract, from the SLA core's policy."""
-        from guichet.sla import policy
-
+    def terms(self, priority: str) -> sla.Terms:
+        """The first-response terms of `priority` under this contract (the SLA core's policy, this
+        contract's hours, zone, holidays and target overrides, the desk's warning settings): what
+        a ticket's ledger freezes when its clock starts or its priority changes."""
         extra, removed = self.holiday_changes()
-        return policy.resolve(
+        return sla.terms_for(
             self.plan,
             priority,
-            hours=None if self.hours == HoursOption.PLAN_DEFAULT else self.hours,
+            hours=self.hours,
             region=self.region,
             timezone=self.time_zone,
             country=self.holiday_country,
             subdivision=self.holiday_subdivision or None,
-            target_overrides={k: dt.timedelta(minutes=v) for k, v in (self.target_overrides or {}).items()},
+            target_overrides=self.target_overrides or None,
             extra_holidays=extra,
             removed_holidays=removed,
+            pause_when_waiting=self.pause_when_waiting,
+            warn_percent=int(getattr(settings, "GUICHET_SLA_WARN_PERCENT", 75)),
+            warn_before_minutes=int(getattr(settings, "GUICHET_SLA_WARN_BEFORE_MINUTES", 30)),
         )
 
-    def clean(self) -> None:
-        from guichet.sla import SlaError, calendar_for
+    def terms_facts(self) -> dict[str, object]:
+        """What a ledger event records about the contract beside its terms (staff-only data)."""
+        return {"contract_id": self.pk, "contract_reference": self.reference, "policy": "guichet.sla.terms"}
 
+    def calendar(self, priority: str) -> sla.Calendar:
+        """The calendar a `priority` ticket's clock runs on."""
+        return self.terms(priority).calendar.calendar()
+
+    def business_hours(self) -> sla.Calendar:
+        """The customer's own business hours (its region's 8 × 5 in its zone): the R-PRIO-7
+        contact window for P3/P4 tickets, on every plan."""
+        return self.calendar(sla.Priority.P4)
+
+    def hours_for(self, priority: str) -> sla.Hours:
+        """Which support hours a `priority` ticket's clock runs on (R-HOURS, R-PRIO-7)."""
+        return sla.DEFAULT_POLICY.hours_for(self.plan, priority, self.hours)
+
+    def clean(self) -> None:
         try:
-            calendar_for(
+            sla.calendar_for(
                 "8x5", self.region, self.time_zone, self.holiday_country, self.holiday_subdivision or None
             )
-        except SlaError as exc:
+        except sla.SlaError as exc:
             raise ValidationError(str(exc)) from exc
         for key, minutes in (self.target_overrides or {}).items():
             if key not in Priority.values or not isinstance(minutes, int) or not 0 < minutes <= 60 * 24 * 365:

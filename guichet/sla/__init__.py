@@ -26,6 +26,7 @@ from guichet.sla.errors import (
 )
 from guichet.sla.explain import Explanation
 from guichet.sla.holidays_source import HolidaySource
+from guichet.sla.ledger import Breach, Event, EventKind, LedgerState, replay
 from guichet.sla.policy import (
     DEFAULT_POLICY,
     HoursOption,
@@ -36,6 +37,7 @@ from guichet.sla.policy import (
     resolve,
 )
 from guichet.sla.presets import HOURS_24X5, NORTH_AMERICA_8X5, WORLDWIDE_8X5, Hours, Region, calendar_for
+from guichet.sla.terms import CalendarSpec, Terms, terms_for, warn_threshold
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -43,10 +45,14 @@ __all__ = [
     "MAX_TARGET",
     "NORTH_AMERICA_8X5",
     "WORLDWIDE_8X5",
+    "Breach",
     "Calendar",
+    "CalendarSpec",
     "Clock",
     "ClockState",
     "EmptyCalendarError",
+    "Event",
+    "EventKind",
     "Explanation",
     "HolidaySource",
     "Hours",
@@ -55,17 +61,22 @@ __all__ = [
     "InvalidPauseError",
     "InvalidTargetError",
     "InvalidWindowError",
+    "LedgerState",
     "NaiveDatetimeError",
     "Plan",
     "Policy",
     "Priority",
     "Region",
     "SlaError",
+    "Terms",
     "UnknownCountryError",
     "UnknownSubdivisionError",
     "UnknownTimezoneError",
     "Window",
     "calendar_for",
     "first_response_due",
+    "replay",
     "resolve",
+    "terms_for",
+    "warn_threshold",
 ]

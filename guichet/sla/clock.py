@@ -1,8 +1,7 @@
 """An SLA clock: start, target, calendar and pauses; immutable and pure.
 
-The Django layer stores events (submitted, paused, resumed, priority changed,
-responded) and rebuilds a :class:`Clock` from them; every method returns data
-or a new clock.
+The ticket ledger (:mod:`guichet.sla.ledger`) folds its events over a :class:`Clock`:
+every transition returns a new clock, every question is answered from data.
 
 >>> from datetime import datetime, timedelta
 >>> from zoneinfo import ZoneInfo
@@ -35,13 +34,14 @@ _ZERO = timedelta(0)
 
 
 class ClockState(enum.StrEnum):
-    """Where a clock stands at an instant."""
+    """Where a first-response clock stands. The values are the ones the desk stores."""
 
+    NO_SLA = "no_sla"  # no contract in force: no clock at all (a ledger state, never a Clock's)
     RUNNING = "running"
     PAUSED = "paused"
     BREACHED = "breached"  # past due and not stopped
-    MET = "met"  # stopped (first response given) on or before due
-    MISSED = "missed"  # stopped after due
+    MET = "fulfilled"  # stopped (first response given) on or before due
+    MISSED = "fulfilled_late"  # stopped after due, or after a recorded breach
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +49,11 @@ class Clock:
     """``start`` + ``target`` of business time on ``calendar``, minus ``pauses``.
 
     ``pauses`` are ``(start, end)`` pairs in order, ``end`` None for the current one.
-    ``previous`` is the clock that was running before a priority raise: the due
-    time is never later than its due time. ``stopped_at`` is the first response.
+    ``previous`` is the clock that was running before a priority raise: both keep
+    running and the earlier due time binds, so a raise never moves it later.
+    ``stopped_at`` is the first response. ``warn`` is the business time after which
+    a warning is due (None: no warning). ``tag`` is the caller's own label for this
+    clock (the ledger keeps the terms it runs on there); transitions carry it along.
     """
 
     start: datetime
@@ -59,7 +62,9 @@ class Clock:
     pauses: tuple[Pause, ...] = ()
     previous: Clock | None = None
     stopped_at: datetime | None = None
-    _due: list[datetime | None] = field(default_factory=list, init=False, compare=False, repr=False)
+    warn: timedelta | None = None
+    tag: object = field(default=None, compare=False)
+    _memo: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _to_utc(self.start)  # raises NaiveDatetimeError
@@ -67,6 +72,8 @@ class Clock:
             raise InvalidTargetError(
                 f"target must be a positive timedelta up to 10 years, got {self.target!r}"
             )
+        if self.warn is not None and (not isinstance(self.warn, timedelta) or not self.warn > _ZERO):
+            raise InvalidTargetError(f"warn must be a positive timedelta, got {self.warn!r}")
         last = _to_utc(self.start)
         for i, (ps, pe) in enumerate(self.pauses):
             s = _to_utc(ps)
@@ -86,33 +93,77 @@ class Clock:
 
     # ---------------------------------------------------------------- own computation
 
-    def _own_due(self) -> datetime | None:
+    def _instant_at(self, amount: timedelta, pauses: tuple[Pause, ...] | None = None) -> datetime | None:
+        """When ``amount`` of business time is used on this clock alone (None: paused before)."""
         cal = self.calendar
-        at, left = self.start, self.target
-        for ps, pe in self.pauses:
+        at, left = self.start, amount
+        for ps, pe in self.pauses if pauses is None else pauses:
             candidate = cal.add(at, left)
             if _to_utc(candidate) <= _to_utc(ps):
                 return candidate  # used up before (or exactly when) the pause starts
             left -= cal.between(at, ps) if _to_utc(ps) > _to_utc(at) else _ZERO
             if pe is None:
-                return None  # still paused: the due time is not known yet
+                return None  # still paused: not known yet
             at = pe if _to_utc(pe) > _to_utc(at) else at
         return cal.add(at, left)
+
+    def _own_due(self) -> datetime | None:
+        return self._instant_at(self.target)
+
+    def _resume_due(self) -> datetime:
+        """This clock's own due time if an open pause ended the moment it began.
+
+        Decides which clock of a raise chain binds while they are paused, without
+        knowing when they will resume."""
+        pauses = self.pauses
+        if pauses and pauses[-1][1] is None:
+            pauses = pauses[:-1]
+        due = self._instant_at(self.target, pauses)
+        assert due is not None  # no open pause left
+        return due
+
+    @property
+    def binding(self) -> Clock:
+        """The clock of the raise chain whose due time applies (``self`` without a raise).
+
+        The earlier own due time wins; on a tie the newer clock."""
+        memo = self._memo.get("binding")
+        if memo is None:
+            memo = self
+            if self.previous is not None:
+                theirs = self.previous.binding
+                if _to_utc(theirs._resume_due()) < _to_utc(self._resume_due()):
+                    memo = theirs
+            self._memo["binding"] = memo
+        assert isinstance(memo, Clock)
+        return memo
 
     @property
     def due(self) -> datetime | None:
         """When the target is used up (None while an open pause leaves it unknown).
 
-        After a raise it is never later than the previous clock's due time.
-        """
-        if not self._due:
-            own = self._own_due()
-            if self.previous is not None:
-                prev = self.previous.due
-                if own is None or (prev is not None and _to_utc(prev) < _to_utc(own)):
-                    own = prev.astimezone(self.calendar.tz) if prev is not None else None
-            self._due.append(own)
-        return self._due[0]
+        After a raise it is never later than the previous clock's due time. In the
+        calendar's zone."""
+        if "due" not in self._memo:
+            own = self.binding._own_due()
+            self._memo["due"] = own.astimezone(self.calendar.tz) if own is not None else None
+        due = self._memo["due"]
+        assert due is None or isinstance(due, datetime)
+        return due
+
+    @property
+    def warn_at(self) -> datetime | None:
+        """When the binding clock's ``warn`` is used up (None: no warning, or paused)."""
+        clock = self.binding
+        if clock.warn is None or clock.warn >= clock.target:
+            return None
+        at = clock._instant_at(clock.warn)
+        return at.astimezone(self.calendar.tz) if at is not None else None
+
+    @property
+    def is_running(self) -> bool:
+        """Not paused and not stopped."""
+        return self.stopped_at is None and not (self.pauses and self.pauses[-1][1] is None)
 
     def elapsed(self, at: datetime) -> timedelta:
         """Business time counted from ``start`` to ``at``, pauses removed (capped at ``stopped_at``)."""
@@ -131,18 +182,9 @@ class Clock:
         return total
 
     def remaining(self, at: datetime) -> timedelta:
-        """Business time left at ``at`` (negative once breached).
-
-        For a raised clock whose previous due time is the binding one, this is the
-        previous clock's remaining time.
-        """
-        own = self.target - self.elapsed(at)
-        prev = self.previous
-        if prev is not None:
-            mine, theirs = self._own_due(), prev.due
-            if theirs is not None and (mine is None or _to_utc(theirs) < _to_utc(mine)):
-                return prev.remaining(at)
-        return own
+        """Business time left at ``at`` on the binding clock (negative once breached)."""
+        clock = self.binding
+        return clock.target - clock.elapsed(at)
 
     def is_paused(self, at: datetime) -> bool:
         """Whether ``at`` falls inside a pause."""
@@ -150,7 +192,9 @@ class Clock:
         return any(_to_utc(ps) <= u and (pe is None or u < _to_utc(pe)) for ps, pe in self.pauses)
 
     def state(self, at: datetime) -> ClockState:
-        """running / paused / breached, or met / missed once stopped (at or before ``at``)."""
+        """running / paused / breached, or met / missed once stopped (at or before ``at``).
+
+        A response at the due instant itself is met; breached only strictly after it (R-HOURS)."""
         due = self.due
         if self.stopped_at is not None and _to_utc(self.stopped_at) <= _to_utc(at):
             return (
@@ -189,13 +233,28 @@ class Clock:
     def _root(self) -> Clock:
         return self.previous._root() if self.previous is not None else self
 
-    def downgrade(self, new_target: timedelta, new_calendar: Calendar) -> Clock:
+    def downgrade(
+        self,
+        new_target: timedelta,
+        new_calendar: Calendar,
+        *,
+        warn: timedelta | None = None,
+        tag: object = None,
+    ) -> Clock:
         """Vendor downgrade (R-PRIO-6): recompute from the original start with the
         new priority's target and calendar, keeping every pause."""
         root = self._root()
-        return Clock(root.start, new_target, new_calendar, root.pauses, None, self.stopped_at)
+        return Clock(root.start, new_target, new_calendar, root.pauses, None, self.stopped_at, warn, tag)
 
-    def raise_(self, at: datetime, new_target: timedelta, new_calendar: Calendar) -> Clock:
+    def raise_(
+        self,
+        at: datetime,
+        new_target: timedelta,
+        new_calendar: Calendar,
+        *,
+        warn: timedelta | None = None,
+        tag: object = None,
+    ) -> Clock:
         """Priority raise at ``at``: the new target starts at ``at`` on the new
         calendar, but the due time never moves later than it already was."""
         if _to_utc(at) < _to_utc(self.start):
@@ -206,8 +265,12 @@ class Clock:
             if pe is not None and _to_utc(pe) <= ua:
                 continue
             pauses.append((at if _to_utc(ps) < ua else ps, pe))  # keep the part after the raise
-        return Clock(at, new_target, new_calendar, tuple(pauses), self, self.stopped_at)
+        return Clock(at, new_target, new_calendar, tuple(pauses), self, self.stopped_at, warn, tag)
 
     def explain(self, at: datetime | None = None) -> Explanation:
-        """Intervals consumed up to the due time (or ``at`` while paused), pauses skipped."""
-        return self.calendar.explain_span(self.start, self._own_due(), self.target, self.pauses, until=at)
+        """Intervals the binding clock consumed up to its due time (or ``at`` while
+        paused), pauses skipped."""
+        clock = self.binding
+        return clock.calendar.explain_span(
+            clock.start, clock._own_due(), clock.target, clock.pauses, until=at
+        )

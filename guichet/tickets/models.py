@@ -11,7 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet.contracts.models import Plan, Priority
+from guichet import sla
+from guichet.contracts.models import Plan, Priority, same_words
 
 
 class Channel(models.TextChoices):
@@ -35,12 +36,17 @@ WAITING_STATUSES = (Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY)
 
 
 class SlaState(models.TextChoices):
-    NO_SLA = "no_sla", _("No SLA (no valid contract)")
-    RUNNING = "running", _("Running")
-    PAUSED = "paused", _("Paused")
-    FULFILLED = "fulfilled", _("Met")
-    BREACHED = "breached", _("Breached")
-    FULFILLED_LATE = "fulfilled_late", _("Answered late")
+    """The core's `guichet.sla.ClockState`, with labels."""
+
+    NO_SLA = sla.ClockState.NO_SLA.value, _("No SLA (no valid contract)")
+    RUNNING = sla.ClockState.RUNNING.value, _("Running")
+    PAUSED = sla.ClockState.PAUSED.value, _("Paused")
+    FULFILLED = sla.ClockState.MET.value, _("Met")
+    BREACHED = sla.ClockState.BREACHED.value, _("Breached")
+    FULFILLED_LATE = sla.ClockState.MISSED.value, _("Answered late")
+
+
+same_words(SlaState, sla.ClockState)
 
 
 class Ticket(models.Model):
@@ -231,15 +237,20 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class SlaEventKind(models.TextChoices):
-    APPLIED = "applied", _("SLA applied")
-    NO_SLA = "no_sla", _("No SLA: no valid contract")
-    PAUSED = "paused", _("Clock paused")
-    RESUMED = "resumed", _("Clock resumed")
-    RAISED = "raised", _("Priority raised")
-    DOWNGRADED = "downgraded", _("Priority downgraded")
-    WARNED = "warned", _("Warning sent")
-    BREACHED = "breached", _("Target missed")
-    FULFILLED = "fulfilled", _("First response given")
+    """The core's `guichet.sla.EventKind`, with labels."""
+
+    APPLIED = sla.EventKind.APPLIED.value, _("SLA applied")
+    NO_SLA = sla.EventKind.NO_SLA.value, _("No SLA: no valid contract")
+    PAUSED = sla.EventKind.PAUSED.value, _("Clock paused")
+    RESUMED = sla.EventKind.RESUMED.value, _("Clock resumed")
+    RAISED = sla.EventKind.RAISED.value, _("Priority raised")
+    DOWNGRADED = sla.EventKind.DOWNGRADED.value, _("Priority downgraded")
+    WARNED = sla.EventKind.WARNED.value, _("Warning sent")
+    BREACHED = sla.EventKind.BREACHED.value, _("Target missed")
+    FULFILLED = sla.EventKind.FULFILLED.value, _("First response given")
+
+
+same_words(SlaEventKind, sla.EventKind)
 
 
 class SlaEvent(models.Model):
