@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from guichet.sla.errors import (
@@ -208,9 +208,9 @@ class _State:
         self.bi, self.ci = bs, cs
         self.qi = [int(x) for x in self.q]
         self.rfi = [b - c for b, c in zip(bs, cs, strict=True)]
-        self._tables: tuple[int, int, list[int], list[float], list[float]] | bool | None = None
+        self._tables: _Tables | Literal[False] | None = None  # False: too big to build
 
-    def tables(self) -> tuple[int, int, list[int], list[float], list[float]] | None:
+    def tables(self) -> _Tables | None:
         """Direct-index tables replacing both bisects in the batch form (or None if too big).
 
         Every boundary and every cumulative sum is a multiple of ``g`` (their gcd, e.g.
@@ -234,7 +234,7 @@ class _State:
                 lc = [rf[bisect_left(cf, float(m * g))] for m in range(cmax // g + 1)]
                 # Integer twins: with int timestamps the whole loop stays in exact int arithmetic.
                 ints_ = ([int(x) for x in pb], [int(x) for x in qb], [int(x) for x in lc])
-                self._tables = (g, lo, pb, qb, lc, *ints_)  # type: ignore[assignment]
+                self._tables = (g, lo, pb, qb, lc, *ints_)
         return self._tables or None
 
 
@@ -248,7 +248,8 @@ class _Unbuilt:
     y0, y1 = 10**6, -(10**6)
 
 
-_UNBUILT: Any = _Unbuilt()
+# Duck-typed: the queries only read lo/hi/lof/hif/nb/b/y0/y1 before finding it covers nothing.
+_UNBUILT = cast("_State", _Unbuilt())
 
 
 def _utc_year_start(year: int) -> int:
@@ -358,6 +359,10 @@ class Calendar:
     holidays: HolidaySource
     always_open: bool
     name: str
+    _by_weekday: tuple[tuple[tuple[int, int], ...], ...]  # per local weekday: (opening s, span s)
+    _lock: threading.RLock
+    _years: dict[int, list[tuple[int, int]]]  # UTC year -> its open UTC intervals (epoch s)
+    _st: _State
 
     def __new__(
         cls,
@@ -393,8 +398,8 @@ class Calendar:
             by_wd[w.start_weekday].append((t.hour * 3600 + t.minute * 60 + t.second, w.span))
         self._by_weekday = tuple(tuple(x) for x in by_wd)
         self._lock = threading.RLock()
-        self._years: dict[int, list[tuple[int, int]]] = {}
-        self._st: _State = _UNBUILT
+        self._years = {}
+        self._st = _UNBUILT
         with _CACHE_LOCK:
             if len(_CACHE) >= _CACHE_MAX:
                 _CACHE.pop(next(iter(_CACHE)))
@@ -638,6 +643,12 @@ class Calendar:
             except OverflowError:
                 raise SlaError(f"timestamps must fall between {_MIN_YEAR} and {_MAX_YEAR}") from None
             st = self._cover(first, last)
+        out: list[float]
+        x: float  # the walrus targets below bind in this scope
+        bf: Sequence[float]
+        cf: Sequence[float]
+        q: Sequence[float]
+        rf: Sequence[float]
         while True:
             # F(t) = t*p[i] + q[i] is business seconds before t; the due time is the
             # first boundary reaching x = F + d, shifted back by the excess (rf = B - C).
@@ -649,9 +660,10 @@ class Calendar:
                         # All-int inputs: no int() calls, exact integers out. A float anywhere
                         # makes a list index fail with TypeError: then take the float loop.
                         gm1 = g - 1  # ceil(x / g) == (x + g - 1) // g for integers
+                        istarts, ideltas = cast("Sequence[int]", starts), cast("Sequence[int]", deltas)
                         out = [
                             (x := t * pbi[(k := (t - off) // g)] + qbi[k] + d) + lci[(x + gm1) // g]
-                            for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
+                            for t, d in zip(istarts, ideltas)  # noqa: B905 - lengths checked above
                         ]
                     except TypeError:
                         out = [
