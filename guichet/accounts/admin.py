@@ -11,7 +11,7 @@ class PersonAdmin(UserAdmin):
     list_display = ("username", "email", "role", "organisation", "language", "time_zone", "is_active")
     list_filter = ("role", "language", "is_active")
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Guichet", {"fields": ("role", "organisation", "language", "time_zone", "phone")}),
     )
 

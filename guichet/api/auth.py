@@ -13,9 +13,10 @@ import functools
 import zoneinfo
 
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.http import HttpRequest
 from django.utils import timezone, translation
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from guichet.accounts.models import ApiToken, Person
@@ -44,9 +45,27 @@ class BearerToken(HttpBearer):
             ).update(last_used_at=now)
         person = row.person
         request.user = person
-        request.api_token = row  # type: ignore[attr-defined]
         _activate_preferences(request, person)
         return person
+
+
+def request_person(request: HttpRequest) -> Person:
+    """The person acting in an authenticated API request.
+
+    django-ninja stores what `BearerToken.authenticate` returned in `request.auth` (an attribute
+    Django's `HttpRequest` does not declare); a route behind `bearer` never runs without it.
+    """
+    auth = getattr(request, "auth", None)
+    if not isinstance(auth, Person):
+        raise AuthenticationError()
+    return auth
+
+
+def _column(field: Field) -> str:
+    """A concrete field's column (Django allows None only for fields without one, e.g. many-to-many)."""
+    if field.column is None:
+        raise TypeError(f"{field!r} has no column")
+    return field.column
 
 
 # The token, its person and the person's organisation, read with one SQL statement built once per
@@ -59,14 +78,14 @@ _JOINED = (("t", ApiToken), ("p", Person), ("o", Organisation))
 def _token_sql(alias: str) -> str:
     qn = connections[alias].ops.quote_name
     columns = ", ".join(hotsql.select_list(model, alias, table) for table, model in _JOINED)
-    person_fk = qn(Person._meta.get_field("organisation").column)
-    token_fk = qn(ApiToken._meta.get_field("person").column)
+    person_fk = qn(_column(Person._meta.get_field("organisation")))
+    token_fk = qn(_column(ApiToken._meta.get_field("person")))
     return (
         f"SELECT {columns} FROM {qn(ApiToken._meta.db_table)} t"
-        f" INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn(Person._meta.pk.column)} = t.{token_fk}"
+        f" INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn(_column(Person._meta.pk))} = t.{token_fk}"
         f" LEFT OUTER JOIN {qn(Organisation._meta.db_table)} o"
-        f" ON o.{qn(Organisation._meta.pk.column)} = p.{person_fk}"
-        f" WHERE t.{qn(ApiToken._meta.get_field('digest').column)} = %s"
+        f" ON o.{qn(_column(Organisation._meta.pk))} = p.{person_fk}"
+        f" WHERE t.{qn(_column(ApiToken._meta.get_field('digest')))} = %s"
     )
 
 
@@ -86,6 +105,8 @@ def _token_with_person(digest: str) -> ApiToken | None:
         # The organisation is an outer join: all NULL for staff.
         instances.append(None if values[0] is None else hotsql.instance(model, alias, table, values))
     token, person, organisation = instances
+    # Inner joins: the token and its person are never NULL (only the organisation may be).
+    assert isinstance(token, ApiToken) and isinstance(person, Person)
     Person.organisation.field.set_cached_value(person, organisation)
     ApiToken.person.field.set_cached_value(token, person)
     return token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import zoneinfo
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -99,7 +100,7 @@ class Organisation(models.Model):
             )
             rows = cursor.fetchall()
         for row in rows:
-            contract = hotsql.instance(Contract, alias, "c", row[:n])
+            contract = cast(Contract, hotsql.instance(Contract, alias, "c", row[:n]))
             if contract.is_valid_at(instant):
                 contract.holiday_overrides_exist = bool(row[n])
                 contract.organisation = self  # the caller's instance: no second read
@@ -113,6 +114,9 @@ class Contract(models.Model):
     Validity dates are local dates in the contract's own time zone. A ticket takes the contract in
     force at its submission; later contracts never rewrite tickets already under another one.
     """
+
+    # Set only on contracts loaded by Organisation.contract_at (which already knows the answer).
+    holiday_overrides_exist: bool
 
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="contracts"

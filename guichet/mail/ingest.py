@@ -218,6 +218,7 @@ def _apply(row: InboundMessage, *, manual: bool = False) -> None:
             raise Ignore(_("Machine mail (%(reason)s).") % {"reason": parsed.machine_reason}, ticket)
         if not manual:
             _check_authenticated(parsed)
+            assert parsed.sender is not None  # _sender() refused mail without exactly one sender
             _check_rate(row, parsed.sender)
         # Notes added to the message (parts not kept) are in the customer's language.
         with translation.override(person.language or None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.mail import EmailMessage, make_msgid
@@ -63,7 +64,7 @@ def thread_headers(ticket) -> tuple[str, list[str]]:
 
 
 def build_message(
-    record: OutboundMail, body: str, *, references: list[str] = (), auto: str = ""
+    record: OutboundMail, body: str, *, references: Sequence[str] = (), auto: str = ""
 ) -> EmailMessage:
     headers = {
         "Message-ID": f"<{record.message_id}>",
@@ -108,7 +109,7 @@ def send_ticket_mail(
     if inbound is not None:
         in_reply_to = inbound.message_id
         references = [*(m for m in references if m != inbound.message_id), inbound.message_id][-20:]
-    lookup = {"kind": kind}
+    lookup: dict[str, object] = {"kind": kind}
     if ticket_message is not None:
         lookup["ticket_message"] = ticket_message
     elif inbound is not None:

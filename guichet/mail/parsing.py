@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
@@ -224,6 +224,19 @@ def _html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def _decoded_payload(part: Message) -> bytes | None:
+    """A leaf part's content, transfer-decoded (None for a container such as multipart/*)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else None
+
+
+def _first_subpart(part: Message) -> Message | None:
+    """The first message inside a container part (message/rfc822 holds exactly one)."""
+    payloads = part.get_payload() if part.is_multipart() else None
+    inner = payloads[0] if isinstance(payloads, list) and payloads else None
+    return inner if isinstance(inner, Message) else None
+
+
 def body_text(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain", "html"))
     if part is None:
@@ -231,8 +244,7 @@ def body_text(msg: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError, AssertionError):
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", "replace")
+        content = (_decoded_payload(part) or b"").decode("utf-8", "replace")
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":
@@ -263,14 +275,16 @@ def attachments(msg: EmailMessage) -> tuple[list[MailAttachment], list[str]]:
         if index >= MAX_PARTS:
             dropped.append(f"{filename}: too many parts")
             continue
+        content: bytes | None
         try:
-            content = part.get_payload(decode=True)
+            content = _decoded_payload(part)
         except Exception:
             content = None
         if content is None:
             # message/rfc822 and similar containers: keep them as their serialised bytes.
             try:
-                content = part.get_payload()[0].as_bytes() if part.is_multipart() else None
+                inner = _first_subpart(part)
+                content = inner.as_bytes() if inner is not None else None
             except Exception:
                 content = None
         if content is None:
@@ -290,11 +304,10 @@ def returned_message_ids(msg: EmailMessage) -> list[str]:
             break
         content_type = part.get_content_type()
         try:
-            if content_type == "message/rfc822" and part.is_multipart():
-                inner = part.get_payload()[0]
+            if content_type == "message/rfc822" and (inner := _first_subpart(part)) is not None:
                 found += message_ids(str(inner.get("Message-ID", "")))
             elif content_type == "text/rfc822-headers":
-                headers = parse_bytes(part.get_payload(decode=True) or b"")
+                headers = parse_bytes(_decoded_payload(part) or b"")
                 found += message_ids(str(headers.get("Message-ID", "")))
         except Exception:  # a malformed report only loses the bounce link, never the message
             continue

@@ -10,7 +10,9 @@ hour counts twice.
 Algorithm. Per UTC year the calendar is materialised once (lazily) into sorted
 UTC open intervals; a flat list of boundaries ``B`` and a parallel list ``C`` of
 cumulative business time turn ``add`` and ``between`` into two ``bisect`` calls.
-Cost does not depend on the length of a target.
+Cost does not depend on the length of a target. The materialisation is in
+``timeline.py`` (the zone-offset segments it relies on in ``zones.py``); this
+module holds the API: ``Window``, ``Calendar`` and its queries.
 
 >>> from datetime import datetime, time, timedelta
 >>> from zoneinfo import ZoneInfo
@@ -32,9 +34,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from guichet.sla.errors import (
     EmptyCalendarError,
@@ -42,18 +43,15 @@ from guichet.sla.errors import (
     InvalidWindowError,
     NaiveDatetimeError,
     SlaError,
-    UnknownTimezoneError,
 )
 from guichet.sla.explain import Explanation
 from guichet.sla.holidays_source import NO_HOLIDAYS, HolidaySource
+from guichet.sla.timeline import UNBUILT, State, merge, year_intervals
+from guichet.sla.zones import DAY, EPOCH, WEEK, get_zone
 
+# get_zone lives in zones.py; it stays importable from here, as before the split.
 __all__ = ["MAX_TARGET", "Calendar", "Window", "get_zone"]
 
-DAY = 86_400
-WEEK = 7 * DAY
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-# Naive UTC: the fast paths work on naive UTC datetimes (exact, cheap to compare).
-_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001
 _ZERO = timedelta(0)
 #: Longest accepted target (business time): anything longer is a typo, not an SLA.
 MAX_TARGET = timedelta(days=3653)
@@ -61,28 +59,6 @@ _MAX_TARGET_S = MAX_TARGET.total_seconds()
 #: Never materialise more than this many years in one go (sparse calendars, huge targets).
 MAX_SPAN_YEARS = 120
 _MIN_YEAR, _MAX_YEAR = 1900, 9000
-#: Largest batch lookup table (buckets); bigger calendars use two bisects per item instead.
-#: 8x5 on whole hours needs ~32k for three years; each bucket costs ~160 bytes.
-_TABLES_MAX = 60_000
-_SAMPLE = 3 * 3600  # zone offsets are sampled every 3 h, transitions then bisected to the second
-
-
-def get_zone(name: str | ZoneInfo) -> ZoneInfo:
-    """Return the ``ZoneInfo`` for an IANA name, or raise ``UnknownTimezoneError``.
-
-    >>> get_zone("Asia/Kathmandu").key
-    'Asia/Kathmandu'
-    """
-    if isinstance(name, ZoneInfo):
-        return name
-    if not isinstance(name, str) or not name.strip():
-        raise UnknownTimezoneError(f"unknown time zone {name!r}")
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise UnknownTimezoneError(
-            f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)"
-        ) from None
 
 
 def _naive_error(value: object) -> SlaError:
@@ -162,167 +138,6 @@ class Window:
         )
 
 
-_Tables = tuple[int, int, list[int], list[float], list[float], list[int], list[int], list[int]]
-
-
-class _State:
-    """Materialised UTC years ``y0..y1`` (immutable once published; swapped atomically)."""
-
-    __slots__ = (
-        "_tables", "b", "bf", "bi", "c", "cf", "ci", "hi", "hif", "lo", "lof", "nb", "p", "q", "qi", "r",
-        "rf", "rfi", "y0", "y1",
-    )  # fmt: skip
-
-    def __init__(self, y0: int, y1: int, intervals: list[tuple[int, int]]) -> None:
-        self.y0, self.y1 = y0, y1
-        lo, hi = _utc_year_start(y0), _utc_year_start(y1 + 1)
-        # Zero-length sentinel intervals at ``lo`` and ``hi``: an instant is covered iff
-        # 2 <= bisect_right(B, u) <= len(B) - 2, one check after the search (no C[-1] wrap).
-        bs = [lo, lo]
-        cs = [0, 0]
-        acc = 0
-        for s, e in intervals:
-            bs += (s, e)
-            cs += (acc, acc + e - s)
-            acc += e - s
-        bs += (hi, hi)
-        cs += (acc, acc)
-        self.nb = len(bs) - 1
-        self.lo, self.hi = _EPOCH + timedelta(seconds=lo), _EPOCH + timedelta(seconds=hi)
-        self.lof, self.hif = float(lo), float(hi)
-        self.b = [_EPOCH + timedelta(seconds=x) for x in bs]
-        self.c = [timedelta(seconds=x) for x in cs]
-        self.r = [b - c for b, c in zip(self.b, self.c, strict=True)]
-        # Float mirrors for the epoch-seconds batch: F(t) = t*p[i] + q[i]; due = T + rf[j].
-        self.bf = [float(x) for x in bs]
-        self.cf = [float(x) for x in cs]
-        self.p = [i & 1 for i in range(len(bs))]
-        self.q = [0.0] + [
-            float(cs[i - 1] - bs[i - 1]) if i & 1 else float(cs[i - 1]) for i in range(1, len(bs))
-        ]
-        # bisect_right returns len(bs) after the last boundary: closed, F = C[-1].
-        self.p.append(0)
-        self.q.append(float(cs[-1]))
-        self.rf = [float(b - c) for b, c in zip(bs, cs, strict=True)]
-        # Integer twins: int timestamps stay in exact int arithmetic and give ints back.
-        self.bi, self.ci = bs, cs
-        self.qi = [int(x) for x in self.q]
-        self.rfi = [b - c for b, c in zip(bs, cs, strict=True)]
-        self._tables: tuple[int, int, list[int], list[float], list[float]] | bool | None = None
-
-    def tables(self) -> tuple[int, int, list[int], list[float], list[float]] | None:
-        """Direct-index tables replacing both bisects in the batch form (or None if too big).
-
-        Every boundary and every cumulative sum is a multiple of ``g`` (their gcd, e.g.
-        3600 s for whole-hour windows in a whole-hour zone), so within one ``g``-bucket
-        ``bisect_right`` cannot change: ``i = bisect_right(B, floor(t/g)*g)``; likewise
-        ``bisect_left(C, x) == bisect_left(C, ceil(x/g)*g)``. Exact, just precomputed.
-        """
-        if self._tables is None:
-            ints = [int(x) for x in self.bf] + [int(x) for x in self.cf]
-            g = 0
-            for x in ints:
-                g = math.gcd(g, x)
-            lo, hi, cmax = int(self.lof), int(self.hif), int(self.cf[-1])
-            if g == 0 or (hi - lo) // g + cmax // g > _TABLES_MAX:
-                self._tables = False
-            else:
-                bf, cf, p, q, rf = self.bf, self.cf, self.p, self.q, self.rf
-                idx = [bisect_right(bf, float(lo + k * g)) for k in range((hi - lo) // g + 1)]
-                pb = [p[i] for i in idx]
-                qb = [q[i] for i in idx]
-                lc = [rf[bisect_left(cf, float(m * g))] for m in range(cmax // g + 1)]
-                # Integer twins: with int timestamps the whole loop stays in exact int arithmetic.
-                ints_ = ([int(x) for x in pb], [int(x) for x in qb], [int(x) for x in lc])
-                self._tables = (g, lo, pb, qb, lc, *ints_)  # type: ignore[assignment]
-        return self._tables or None
-
-
-class _Unbuilt:
-    """Placeholder state: covers nothing, so the first query materialises (no None checks)."""
-
-    lo = hi = _EPOCH
-    lof = hif = 0.0
-    nb = 0
-    b: list[datetime] = []
-    y0, y1 = 10**6, -(10**6)
-
-
-_UNBUILT: Any = _Unbuilt()
-
-
-def _utc_year_start(year: int) -> int:
-    return (date(year, 1, 1).toordinal() - _EPOCH_ORDINAL) * DAY
-
-
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    intervals.sort()
-    out: list[tuple[int, int]] = []
-    for s, e in intervals:
-        if out and s <= out[-1][1]:
-            if e > out[-1][1]:
-                out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out
-
-
-def _subtract(opens: list[tuple[int, int]], closed: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``opens`` minus ``closed`` (both sorted and merged)."""
-    out: list[tuple[int, int]] = []
-    j = 0
-    for s, e in opens:
-        while j < len(closed) and closed[j][1] <= s:
-            j += 1
-        k = j
-        cur = s
-        while k < len(closed) and closed[k][0] < e:
-            cs, ce = closed[k]
-            if cs > cur:
-                out.append((cur, cs))
-            cur = max(cur, ce)
-            k += 1
-        if cur < e:
-            out.append((cur, e))
-    return out
-
-
-def _offset_at(tz: ZoneInfo, u: int) -> int:
-    off = datetime.fromtimestamp(u, tz).utcoffset()
-    assert off is not None
-    return off.days * DAY + off.seconds
-
-
-@lru_cache(maxsize=4096)
-def _offset_segments(key: str, year: int) -> tuple[tuple[int, int, int], ...]:
-    """Constant-offset UTC segments ``(start, end, offset_s)`` covering one UTC year."""
-    tz = ZoneInfo(key)
-    ys, ye = _utc_year_start(year), _utc_year_start(year + 1)
-    points = [*range(ys, ye, _SAMPLE), ye - 1]
-    segs: list[tuple[int, int, int]] = []
-    seg_start, cur, prev = ys, _offset_at(tz, ys), ys
-    idx = 1
-    while idx < len(points):
-        u = points[idx]
-        if _offset_at(tz, u) == cur:
-            prev = u
-            idx += 1
-            continue
-        # First second with another offset, by bisection (transitions are whole seconds).
-        a, b = prev, u
-        while b - a > 1:
-            m = (a + b) // 2
-            if _offset_at(tz, m) == cur:
-                a = m
-            else:
-                b = m
-        segs.append((seg_start, b, cur))
-        seg_start, cur, prev = b, _offset_at(tz, b), b
-        # idx is not advanced: u is checked again against the new offset.
-    segs.append((seg_start, ye, cur))
-    return tuple(segs)
-
-
 _CACHE: dict[tuple[Any, ...], Calendar] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_MAX = 1024
@@ -358,6 +173,10 @@ class Calendar:
     holidays: HolidaySource
     always_open: bool
     name: str
+    _by_weekday: tuple[tuple[tuple[int, int], ...], ...]  # per local weekday: (opening s, span s)
+    _lock: threading.RLock
+    _years: dict[int, list[tuple[int, int]]]  # UTC year -> its open UTC intervals (epoch s)
+    _st: State
 
     def __new__(
         cls,
@@ -393,8 +212,8 @@ class Calendar:
             by_wd[w.start_weekday].append((t.hour * 3600 + t.minute * 60 + t.second, w.span))
         self._by_weekday = tuple(tuple(x) for x in by_wd)
         self._lock = threading.RLock()
-        self._years: dict[int, list[tuple[int, int]]] = {}
-        self._st: _State = _UNBUILT
+        self._years = {}
+        self._st = UNBUILT
         with _CACHE_LOCK:
             if len(_CACHE) >= _CACHE_MAX:
                 _CACHE.pop(next(iter(_CACHE)))
@@ -412,41 +231,12 @@ class Calendar:
 
     def _year_intervals(self, year: int) -> list[tuple[int, int]]:
         got = self._years.get(year)
-        if got is not None:
-            return got
-        ys, ye = _utc_year_start(year), _utc_year_start(year + 1)
-        # Local days from 9 days before to 2 after the UTC year: windows last < 1 week
-        # and offsets are < 26 h, so every local opening that can reach the year is seen.
-        d0 = date(year, 1, 1).toordinal() - 9
-        d1 = date(year + 1, 1, 1).toordinal() + 2
-        local: list[tuple[int, int]] = []
-        by_wd = self._by_weekday
-        for ordinal in range(d0, d1):
-            base = (ordinal - _EPOCH_ORDINAL) * DAY
-            for off, span in by_wd[(ordinal - 1) % 7]:  # date.fromordinal(1) is a Monday
-                local.append((base + off, base + off + span))
-        local = _merge(local)
-        if not self.holidays.empty:
-            days = self.holidays.between(date.fromordinal(d0), date.fromordinal(d1 + 7))
-            starts = [(d.toordinal() - _EPOCH_ORDINAL) * DAY for d in days]
-            closed = _merge([(x, x + DAY) for x in starts])
-            local = _subtract(local, closed)
-        # Local wall-clock interval [a, b) is open at UTC u iff a <= u + offset(u) < b:
-        # per constant-offset segment that is [a - o, b - o) clipped to the segment.
-        out: list[tuple[int, int]] = []
-        segs = _offset_segments(self.tz.key, year)
-        for a, b in local:
-            if a - 93_600 >= ye or b + 93_600 <= ys:
-                continue  # entirely outside the UTC year whatever the offset (< 26 h)
-            for ss, se, o in segs:
-                lo, hi = max(a - o, ss), min(b - o, se)
-                if lo < hi:
-                    out.append((lo, hi))
-        out = _merge(out)
-        self._years[year] = out
-        return out
+        if got is None:
+            got = year_intervals(year, self._by_weekday, self.holidays, self.tz.key)
+            self._years[year] = got
+        return got
 
-    def _state_for(self, y0: int, y1: int) -> _State:
+    def _state_for(self, y0: int, y1: int) -> State:
         """Return a state covering UTC years y0..y1 (builds under the lock if needed)."""
         st = self._st
         if st.y0 <= y0 and y1 <= st.y1:
@@ -465,15 +255,15 @@ class Calendar:
             intervals: list[tuple[int, int]] = []
             for y in range(y0, y1 + 1):
                 intervals += self._year_intervals(y)
-            st = _State(y0, y1, _merge(intervals))
+            st = State(y0, y1, merge(intervals))
             self._st = st
             return st
 
-    def _cover(self, *instants: datetime) -> _State:
+    def _cover(self, *instants: datetime) -> State:
         years = [u.year for u in instants]
         return self._state_for(min(years) - 1, max(years) + 1)
 
-    def _grow(self, st: _State) -> _State:
+    def _grow(self, st: State) -> State:
         # Double the span forward: total work stays linear in the years really needed.
         y1 = min(st.y1 + max(2, st.y1 - st.y0 + 1), st.y0 + MAX_SPAN_YEARS)
         return self._state_for(st.y0, max(y1, st.y1 + 1))
@@ -634,10 +424,16 @@ class Calendar:
         st = self._st
         if not (st.lof <= tmin and tmax < st.hif):
             try:
-                first, last = _EPOCH + timedelta(seconds=tmin), _EPOCH + timedelta(seconds=tmax)
+                first, last = EPOCH + timedelta(seconds=tmin), EPOCH + timedelta(seconds=tmax)
             except OverflowError:
                 raise SlaError(f"timestamps must fall between {_MIN_YEAR} and {_MAX_YEAR}") from None
             st = self._cover(first, last)
+        out: list[float]
+        x: float  # the walrus targets below bind in this scope
+        bf: Sequence[float]
+        cf: Sequence[float]
+        q: Sequence[float]
+        rf: Sequence[float]
         while True:
             # F(t) = t*p[i] + q[i] is business seconds before t; the due time is the
             # first boundary reaching x = F + d, shifted back by the excess (rf = B - C).
@@ -649,9 +445,10 @@ class Calendar:
                         # All-int inputs: no int() calls, exact integers out. A float anywhere
                         # makes a list index fail with TypeError: then take the float loop.
                         gm1 = g - 1  # ceil(x / g) == (x + g - 1) // g for integers
+                        istarts, ideltas = cast("Sequence[int]", starts), cast("Sequence[int]", deltas)
                         out = [
                             (x := t * pbi[(k := (t - off) // g)] + qbi[k] + d) + lci[(x + gm1) // g]
-                            for t, d in zip(starts, deltas)  # noqa: B905 - lengths checked above
+                            for t, d in zip(istarts, ideltas)  # noqa: B905 - lengths checked above
                         ]
                     except TypeError:
                         out = [

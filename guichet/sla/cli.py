@@ -19,7 +19,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from guichet.sla.errors import NaiveDatetimeError, SlaError
 from guichet.sla.policy import resolve
@@ -34,7 +34,7 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{self.prog}: {message}")
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from guichet.sla.errors import NaiveDatetimeError
+
 Pair = tuple[datetime, datetime]
 
 
@@ -117,4 +119,7 @@ class Explanation:
 
 def _utc_diff(a: datetime, b: datetime) -> timedelta:
     # Aware datetimes sharing a tzinfo subtract as wall clocks; go through UTC offsets.
-    return (b.replace(tzinfo=None) - b.utcoffset()) - (a.replace(tzinfo=None) - a.utcoffset())  # type: ignore[operator]
+    oa, ob = a.utcoffset(), b.utcoffset()
+    if oa is None or ob is None:
+        raise NaiveDatetimeError("explanation intervals must be aware datetimes")
+    return (b.replace(tzinfo=None) - ob) - (a.replace(tzinfo=None) - oa)

@@ -79,6 +79,7 @@ def calendar_for(
     public holidays plus ``extra_holidays`` minus ``removed_holidays``; 24x5 and
     24x7 have no holidays. The country is validated in every case. Cached.
     """
+    extra: tuple[date | tuple[date, str], ...]
     if isinstance(extra_holidays, dict):
         extra = tuple(sorted(extra_holidays.items()))
     else:  # [date, name] lists (e.g. from JSON) become hashable tuples for the cache key
@@ -111,5 +112,6 @@ def _calendar_for(
         return Calendar(timezone, HOURS_24X5, name="24x5 (Mon 00:01 - Fri 23:59)")
     windows = WORLDWIDE_8X5 if region is Region.WORLDWIDE else NORTH_AMERICA_8X5
     span = "09:00-17:00" if region is Region.WORLDWIDE else "08:00-17:00"
+    assert source.country is not None  # built from a country just above
     where = source.country + (f"-{source.subdivision}" if source.subdivision else "")
     return Calendar(timezone, windows, source, name=f"8x5 {region.value} (Mon-Fri {span}, {where} holidays)")

@@ -52,14 +52,17 @@ class ClockView:
     def text(self) -> str:
         from guichet.web.templatetags.guichet_ui import duration
 
-        if self.state == SlaState.PAUSED and self.remaining_seconds is not None:
-            return _("%s left when the clock resumes") % duration(self.remaining_seconds)
+        remaining = self.remaining_seconds
+        if remaining is None:
+            return ""
+        if self.state == SlaState.PAUSED:
+            return _("%s left when the clock resumes") % duration(remaining)
         if not self.ticking:
             return ""
-        if self.remaining_seconds >= 0:
-            text = _("%s left") % duration(self.remaining_seconds)
+        if remaining >= 0:
+            text = _("%s left") % duration(remaining)
         else:
-            text = _("overdue by %s") % duration(self.remaining_seconds)
+            text = _("overdue by %s") % duration(remaining)
         if not self.open_now:
             text += " (" + _("paused: outside support hours") + ")"
         return text
@@ -85,10 +88,10 @@ class CalendarCache:
             return None
         key = (ticket.contract_id, priority)
         if key not in self._cache:
+            contract = ticket.contract
+            assert contract is not None  # contract_id is set
             # The domain's own calendar (same spec the ledger stores, cached across requests).
-            self._cache[key] = ticket_sla.calendar_from_spec(
-                ticket_sla.calendar_spec(ticket.contract, priority)
-            )
+            self._cache[key] = ticket_sla.calendar_from_spec(ticket_sla.calendar_spec(contract, priority))
         return self._cache[key]
 
     def business_hours(self, ticket: Ticket):
@@ -97,7 +100,9 @@ class CalendarCache:
             return None
         key = (ticket.contract_id, "business-hours")
         if key not in self._cache:
-            self._cache[key] = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(ticket.contract))
+            contract = ticket.contract
+            assert contract is not None  # contract_id is set
+            self._cache[key] = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(contract))
         return self._cache[key]
 
 

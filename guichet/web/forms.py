@@ -15,6 +15,15 @@ from guichet.accounts.models import Language, Person, Role, validate_time_zone
 from guichet.contracts.models import Contract, HolidayOverride, Organisation, Plan, Priority
 from guichet.tickets.models import Channel, Status
 
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """One of a form's own choice fields (its copy of the declared field), to set its choices."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a choice field")
+    return field
+
+
 MAX_ATTACHMENTS = 10
 
 
@@ -79,11 +88,11 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [
+        choice_field(self, "organisation").choices = [
             ("", _("Any")),
             *Organisation.objects.order_by("name").values_list("pk", "name"),
         ]
-        self.fields["assignee"].choices = [("", _("Anyone")), ("none", _("Unassigned"))] + [
+        choice_field(self, "assignee").choices = [("", _("Anyone")), ("none", _("Unassigned"))] + [
             (str(a.pk), str(a)) for a in agents
         ]
 
@@ -129,7 +138,8 @@ class AssignForm(PrefixedIds, forms.Form):
 
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", _("Unassigned"))] + [(str(a.pk), str(a)) for a in agents]
+        people = [(str(a.pk), str(a)) for a in agents]
+        choice_field(self, "assignee").choices = [("", _("Unassigned")), *people]
 
 
 class RaiseForm(PrefixedIds, forms.Form):
@@ -229,8 +239,9 @@ class ContractForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        data = self.cleaned_data  # what clean() returns, never None (unlike the stub says)
         self.instance.target_overrides = {
-            p: cleaned[f"target_{p}"] for p in Priority.values if cleaned.get(f"target_{p}") is not None
+            p: data[f"target_{p}"] for p in Priority.values if data.get(f"target_{p}") is not None
         }
         return cleaned
 
@@ -273,8 +284,8 @@ class PersonForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = Role.choices
-        self.fields["language"].choices = Language.choices
+        choice_field(self, "role").choices = Role.choices
+        choice_field(self, "language").choices = Language.choices
         self.fields["time_zone"].validators = [validate_time_zone]
 
     def save(self, commit: bool = True):

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 
 from guichet.accounts.models import Person
 from guichet.api import present
+from guichet.api.auth import request_person
 from guichet.api.errors import ApiError, not_found, responses
 from guichet.api.schemas import MAX_ID, Me, PreviewOut
 from guichet.tickets import selectors
@@ -20,7 +21,7 @@ router = Router(tags=["me"])
 
 
 def person(request: HttpRequest) -> Person:
-    return request.auth  # type: ignore[attr-defined, return-value]
+    return request_person(request)
 
 
 @router.get("/me", response=responses({200: Me}), summary="The token's person")
@@ -58,6 +59,8 @@ def preview(
         )
     else:
         org_id = organisation
+    if org_id is None:  # a customer without an organisation sees none
+        raise not_found()
     org = selectors.visible_organisations(viewer).filter(pk=org_id).first()
     if org is None:
         raise not_found()

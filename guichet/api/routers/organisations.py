@@ -10,6 +10,7 @@ from ninja.responses import Status
 
 from guichet.accounts.models import Person
 from guichet.api import present
+from guichet.api.auth import request_person
 from guichet.api.errors import ApiError, not_found, responses
 from guichet.api.schemas import ContractIn, ContractOut, DbId, OrganisationIn, OrganisationOut
 from guichet.contracts.models import Contract, Organisation
@@ -19,7 +20,7 @@ router = Router(tags=["organisations and contracts"])
 
 
 def person(request: HttpRequest) -> Person:
-    return request.auth  # type: ignore[attr-defined, return-value]
+    return request_person(request)
 
 
 def get_organisation(request: HttpRequest, organisation_id: DbId) -> Organisation:

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime
 
 from guichet.accounts.models import Person
 from guichet.api import present
+from guichet.api.auth import request_person
 from guichet.api.errors import not_found, responses
 from guichet.api.pagination import keyset_page
 from guichet.api.schemas import (
@@ -60,7 +61,7 @@ class TicketFilters(Schema):
 
 
 def person(request: HttpRequest) -> Person:
-    return request.auth  # type: ignore[attr-defined, return-value]
+    return request_person(request)
 
 
 def visible(request: HttpRequest):
@@ -341,11 +342,12 @@ def sla_state(request: HttpRequest, ticket_id: DbId):
     if ticket.sla_due_at is not None and zone_name:
         due_local = ticket.sla_due_at.astimezone(zoneinfo.ZoneInfo(zone_name))
     elapsed = remaining = None
-    if state.has_sla:
+    if state.target is not None:  # state.has_sla
         at = min(now, state.first_response_at) if state.first_response_at else now
         used = ticket_sla.elapsed(state, at)
-        elapsed = int(used.total_seconds())
-        remaining = int((state.target - used).total_seconds())
+        if used is not None:  # None only without an SLA
+            elapsed = int(used.total_seconds())
+            remaining = int((state.target - used).total_seconds())
     return {
         "ticket_id": ticket.pk,
         "state": ticket.sla_state,

@@ -12,7 +12,7 @@ import datetime as dt
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,18 +22,18 @@ from guichet.accounts.models import Person
 from guichet.contracts.models import Contract, HolidayOverride, Organisation, Priority
 from guichet.tickets import sla as ticket_sla
 from guichet.web import forms
-from guichet.web.views.session import vendor_admin_required
+from guichet.web.views.session import SignedInRequest, vendor_admin_required
 
 
 @vendor_admin_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     organisations = Organisation.objects.annotate(n_contracts=Count("contracts", distinct=True)).order_by(
         "name"
     )
     return render(request, "web/manage/home.html", {"organisations": organisations, "nav": "manage"})
 
 
-def _save(request: HttpRequest, form, success: str) -> bool:
+def _save(request: SignedInRequest, form, success: str) -> bool:
     if not form.is_valid():
         return False
     try:
@@ -47,7 +47,7 @@ def _save(request: HttpRequest, form, success: str) -> bool:
 
 
 @vendor_admin_required
-def organisation_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def organisation_edit(request: SignedInRequest, pk: int | None = None) -> HttpResponse:
     organisation = get_object_or_404(Organisation, pk=pk) if pk else None
     form = forms.OrganisationForm(request.POST or None, instance=organisation)
     if request.method == "POST" and _save(request, form, _("Organisation saved.")):
@@ -64,7 +64,7 @@ def organisation_edit(request: HttpRequest, pk: int | None = None) -> HttpRespon
 
 @vendor_admin_required
 def contract_edit(
-    request: HttpRequest, pk: int | None = None, organisation_pk: int | None = None
+    request: SignedInRequest, pk: int | None = None, organisation_pk: int | None = None
 ) -> HttpResponse:
     if pk:
         contract = get_object_or_404(Contract.objects.select_related("organisation"), pk=pk)
@@ -101,7 +101,7 @@ def _targets(contract: Contract) -> list[dict]:
 
 @vendor_admin_required
 @require_POST
-def holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
+def holiday_add(request: SignedInRequest, pk: int) -> HttpResponse:
     contract = get_object_or_404(Contract, pk=pk)
     form = forms.HolidayOverrideForm(request.POST, instance=HolidayOverride(contract=contract))
     if not _save(request, form, _("Holiday override saved.")):
@@ -112,7 +112,7 @@ def holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @vendor_admin_required
 @require_POST
-def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def holiday_delete(request: SignedInRequest, pk: int) -> HttpResponse:
     override = get_object_or_404(HolidayOverride, pk=pk)
     contract_pk = override.contract_id
     override.delete()
@@ -121,7 +121,7 @@ def holiday_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @vendor_admin_required
-def calendar_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def calendar_preview(request: SignedInRequest, pk: int) -> HttpResponse:
     """The open hours of the contract's calendar for one week, from Calendar.open_intervals."""
     contract = get_object_or_404(Contract.objects.select_related("organisation"), pk=pk)
     today = timezone.now().astimezone(contract.zone).date()
@@ -178,13 +178,13 @@ def calendar_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @vendor_admin_required
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: SignedInRequest) -> HttpResponse:
     persons = Person.objects.select_related("organisation").order_by("role", "username")
     return render(request, "web/manage/people.html", {"people": persons, "nav": "manage"})
 
 
 @vendor_admin_required
-def person_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def person_edit(request: SignedInRequest, pk: int | None = None) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk) if pk else None
     form = forms.PersonForm(request.POST or None, instance=person)
     if request.method == "POST" and _save(request, form, _("Person saved.")):

@@ -11,7 +11,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from guichet.web import forms
 from guichet.web.clock import CalendarCache, clock_view
 from guichet.web.models import SavedView
 from guichet.web.templatetags.guichet_ui import in_zone, seconds_until
-from guichet.web.views.session import agent_required
+from guichet.web.views.session import SignedInRequest, agent_required
 
 PAGE_SIZE = 50
 QUEUE_RELATED = ("organisation", "contract", "assignee", "requester")
@@ -91,7 +91,7 @@ def queue_rows(tickets, now: dt.datetime) -> list[dict]:
     desk_url = reverse("desk_ticket", args=[0])[: -len("0/")]
     for ticket in tickets:
         hours = calendars.business_hours(ticket)
-        zone = ticket.contract.time_zone if ticket.contract_id else ticket.requester.time_zone
+        zone = ticket.contract.time_zone if ticket.contract else ticket.requester.time_zone
         clock = clock_view(ticket, calendars, now)
         rows.append(
             {
@@ -107,7 +107,7 @@ def queue_rows(tickets, now: dt.datetime) -> list[dict]:
 
 
 @agent_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     agents = list(_agents())
     data = request.GET.copy()
@@ -149,7 +149,7 @@ def _saved_views(user: Person):
 
 @agent_required
 @require_POST
-def save_view(request: HttpRequest) -> HttpResponse:
+def save_view(request: SignedInRequest) -> HttpResponse:
     form = forms.SavedViewForm(request.POST)
     filters_form = forms.QueueFilterForm(request.POST, agents=_agents())
     if not form.is_valid() or not filters_form.is_valid():
@@ -172,7 +172,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_POST
-def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def delete_view(request: SignedInRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk, owner=request.user)
     view.delete()
     messages.success(request, _("View deleted."))
@@ -180,7 +180,7 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agent_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: SignedInRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     results = []
@@ -208,7 +208,7 @@ def search(request: HttpRequest) -> HttpResponse:
 # --- Ticket page ------------------------------------------------------------------------------------
 
 
-def _ticket_for(request: HttpRequest, pk: int) -> Ticket:
+def _ticket_for(request: SignedInRequest, pk: int) -> Ticket:
     qs = selectors.visible_tickets(request.user).select_related(*QUEUE_RELATED)
     return get_object_or_404(qs.prefetch_related("contract__holiday_overrides"), pk=pk)
 
@@ -240,7 +240,7 @@ def sla_panel_context(user: Person, ticket: Ticket, now: dt.datetime) -> dict:
             (dt.datetime.fromisoformat(r["start"]), dt.datetime.fromisoformat(r["end"]) if r["end"] else None)
             for r in (explanation or {}).get("running", [])
         ],
-        "customer_zone": ticket.contract.time_zone if ticket.contract_id else None,
+        "customer_zone": ticket.contract.time_zone if ticket.contract else None,
         "now": now,
     }
 
@@ -267,7 +267,7 @@ def _readable_explanation(data: dict) -> dict:
     }
 
 
-def _ticket_context(request: HttpRequest, ticket: Ticket, **bound_forms) -> dict:
+def _ticket_context(request: SignedInRequest, ticket: Ticket, **bound_forms) -> dict:
     now = timezone.now()
     agents = list(_agents())
     calendars = CalendarCache()
@@ -279,7 +279,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **bound_forms) -> dict
         (p.value, p.label) for p in Priority if priorities.rank(p) < priorities.rank(ticket.priority)
     ]
     raise_form = bound_forms.get("raise_form") or forms.RaiseForm()
-    raise_form.fields["priority"].choices = raise_choices
+    forms.choice_field(raise_form, "priority").choices = raise_choices
     context = {
         "ticket": ticket,
         "conversation": conversation,
@@ -303,9 +303,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **bound_forms) -> dict
         "contact_form": bound_forms.get("contact_form") or forms.ContactAttemptForm(),
         "downgrade_to": downgrade_to,
         "can_raise": bool(raise_choices),
-        "phone_support": bool(ticket.contract_id and ticket.contract.has_phone_support),
+        "phone_support": ticket.contract is not None and ticket.contract.has_phone_support,
         "hint": delivery_hint(ticket, now),
-        "customer_zone": ticket.contract.time_zone if ticket.contract_id else ticket.requester.time_zone,
+        "customer_zone": ticket.contract.time_zone if ticket.contract else ticket.requester.time_zone,
         "in_hours": (calendars.business_hours(ticket).is_open(now) if ticket.contract_id else None),
         "audit": selectors.visible_audit(request.user, ticket).select_related("actor"),
         "active_tab": bound_forms.get("active_tab", "reply"),
@@ -317,32 +317,34 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **bound_forms) -> dict
 
 
 @agent_required
-def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_page(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     return render(request, "web/desk/ticket.html", _ticket_context(request, ticket))
 
 
 @agent_required
-def hint_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+def hint_fragment(request: SignedInRequest, pk: int) -> HttpResponse:
     """HTMX: the R-PRIO-7 delivery hint, re-polled so an open page stays right across an opening."""
     ticket = _ticket_for(request, pk)
     context = {
         "ticket": ticket,
         "hint": delivery_hint(ticket, timezone.now()),
-        "customer_zone": ticket.contract.time_zone if ticket.contract_id else ticket.requester.time_zone,
+        "customer_zone": ticket.contract.time_zone if ticket.contract else ticket.requester.time_zone,
     }
     return render(request, "web/desk/_hint.html", context)
 
 
 @agent_required
-def sla_panel(request: HttpRequest, pk: int) -> HttpResponse:
+def sla_panel(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     return render(
         request, "web/desk/_sla_panel.html", sla_panel_context(request.user, ticket, timezone.now())
     )
 
 
-def _act(request: HttpRequest, ticket: Ticket, form, form_key: str, action, success: str, tab: str = "reply"):
+def _act(
+    request: SignedInRequest, ticket: Ticket, form, form_key: str, action, success: str, tab: str = "reply"
+):
     """Run one service call for a valid form; on any error re-render the page with the form."""
     if form.is_valid():
         try:
@@ -360,7 +362,7 @@ def _act(request: HttpRequest, ticket: Ticket, form, form_key: str, action, succ
 
 @agent_required
 @require_POST
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
+def reply(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.ReplyForm(request.POST, request.FILES)
 
@@ -384,7 +386,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def note(request: HttpRequest, pk: int) -> HttpResponse:
+def note(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.NoteForm(request.POST)
     return _act(
@@ -400,7 +402,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def log_call(request: HttpRequest, pk: int) -> HttpResponse:
+def log_call(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.CallForm(request.POST)
     return _act(
@@ -423,7 +425,7 @@ def log_call(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+def change_status(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.StatusForm(request.POST)
     return _act(
@@ -440,7 +442,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.AssignForm(request.POST, agents=_agents())
 
@@ -453,7 +455,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def raise_priority(request: HttpRequest, pk: int) -> HttpResponse:
+def raise_priority(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.RaiseForm(request.POST)
     return _act(
@@ -474,7 +476,7 @@ def raise_priority(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def downgrade(request: HttpRequest, pk: int) -> HttpResponse:
+def downgrade(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.DowngradeForm(request.POST)
     return _act(
@@ -489,7 +491,7 @@ def downgrade(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def contact_attempt(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_attempt(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
     form = forms.ContactAttemptForm(request.POST)
     return _act(
@@ -505,7 +507,7 @@ def contact_attempt(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @agent_required
-def new_ticket(request: HttpRequest) -> HttpResponse:
+def new_ticket(request: SignedInRequest) -> HttpResponse:
     """Open a ticket for a customer; the services refuse a phone request from a Basic customer."""
     form = forms.DeskNewTicketForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

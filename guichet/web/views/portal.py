@@ -18,13 +18,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Contract, Priority
 from guichet.tickets import selectors, services
 from guichet.tickets import sla as ticket_sla
 from guichet.tickets.models import Attachment, SlaEventKind, Ticket
 from guichet.web import forms
-from guichet.web.views.session import customer_required
+from guichet.web.views.session import SignedInRequest, customer_required
 
 PAGE_SIZE = 50
 
@@ -80,7 +81,7 @@ def due_preview(contract: Contract | None, priority: str, now: dt.datetime) -> d
 
 
 @customer_required
-def tickets(request: HttpRequest) -> HttpResponse:
+def tickets(request: SignedInRequest) -> HttpResponse:
     try:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
@@ -103,7 +104,7 @@ def _priority_choices():
 
 
 @customer_required
-def new_ticket(request: HttpRequest) -> HttpResponse:
+def new_ticket(request: SignedInRequest) -> HttpResponse:
     contract = current_contract(request.user)
     form = forms.NewTicketForm(
         request.POST or None, request.FILES or None, initial={"contact_phone": request.user.phone}
@@ -141,7 +142,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
 
 
 @customer_required
-def due_fragment(request: HttpRequest) -> HttpResponse:
+def due_fragment(request: SignedInRequest) -> HttpResponse:
     """HTMX: the due time for the chosen priority, refreshed whenever the choice changes."""
     priority = request.GET.get("priority", "")
     preview = None
@@ -150,12 +151,12 @@ def due_fragment(request: HttpRequest) -> HttpResponse:
     return render(request, "web/portal/_due_preview.html", {"preview": preview})
 
 
-def _visible_ticket(request: HttpRequest, pk: int) -> Ticket:
+def _visible_ticket(request: SignedInRequest, pk: int) -> Ticket:
     qs = selectors.visible_tickets(request.user).select_related("organisation", "contract", "requester")
     return get_object_or_404(qs, pk=pk)
 
 
-def _portal_context(request: HttpRequest, ticket: Ticket, reply_form=None) -> dict:
+def _portal_context(request: SignedInRequest, ticket: Ticket, reply_form=None) -> dict:
     now = timezone.now()
     return {
         "ticket": ticket,
@@ -166,14 +167,14 @@ def _portal_context(request: HttpRequest, ticket: Ticket, reply_form=None) -> di
             kind__in=[SlaEventKind.DOWNGRADED, SlaEventKind.RAISED]
         ),
         "reply_form": reply_form or forms.PortalReplyForm(),
-        "contract_zone": ticket.contract.time_zone if ticket.contract_id else None,
+        "contract_zone": ticket.contract.time_zone if ticket.contract else None,
         "now": now,
         "nav": "portal",
     }
 
 
 @customer_required
-def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_page(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
     context = _portal_context(request, ticket)
     if request.htmx and request.htmx.target == "ticket-follow":
@@ -184,7 +185,7 @@ def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @customer_required
 @require_POST
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
+def reply(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
     form = forms.PortalReplyForm(request.POST, request.FILES)
     if form.is_valid():
@@ -206,10 +207,10 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @customer_required
-def plan(request: HttpRequest) -> HttpResponse:
+def plan(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     contract = current_contract(request.user)
-    context = {"contract": contract, "nav": "plan", "support_phone": support_phone()}
+    context: dict[str, object] = {"contract": contract, "nav": "plan", "support_phone": support_phone()}
     if contract is not None:
         hours_calendar = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(contract))
         today = now.astimezone(contract.zone).date()
@@ -238,7 +239,9 @@ def plan(request: HttpRequest) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """Download an attachment (agents and customers): only through a ticket the person may see."""
     try:
-        item = selectors.get_attachment(request.user, pk)
+        # Not behind login_required: an anonymous visitor sees nothing (like no person at all).
+        person = request.user if isinstance(request.user, Person) else None
+        item = selectors.get_attachment(person, pk)
     except Attachment.DoesNotExist:
         raise Http404 from None
     response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.filename)

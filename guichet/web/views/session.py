@@ -9,6 +9,22 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_htmx.middleware import HtmxDetails
+
+from guichet.accounts.models import Person
+
+
+class HtmxRequest(HttpRequest):
+    """Every request of the site: django-htmx's middleware (settings) adds `htmx`."""
+
+    htmx: HtmxDetails
+
+
+class SignedInRequest(HtmxRequest):
+    """A request that reached a view behind `login_required` or a role decorator below: its user
+    is a signed-in `Person`, never `AnonymousUser` (only the type says more than HttpRequest)."""
+
+    user: Person
 
 
 class LoginView(auth_views.LoginView):
@@ -21,7 +37,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """Agents go to their queue, vendor administrators too (the admin screens are one click away)."""
     user = request.user
     if user.is_agent or user.is_superuser:

@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 break
             time.sleep(0.1)
         for result in results:
-            line = {"id": result.id, "status": result.status.value, "args": result.args}
+            line: dict[str, object] = {"id": result.id, "status": result.status.value, "args": result.args}
             if result.status == TaskResultStatus.SUCCESSFUL:
                 line["return_value"] = result.return_value
             self.stdout.write(json.dumps(line))
