@@ -18,9 +18,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from guichet.contracts.models import Organisation
-from guichet.reports import selectors
+from guichet.reports.attainment import attainment as attainment_report
+from guichet.reports.exports import EXPORT_FIELDS, ticket_outcomes
 from guichet.reports.forms import ReportForm
-from guichet.reports.selectors import EXPORT_FIELDS, NotVisible, ReportError
+from guichet.reports.parameters import NotVisible, ReportError, visible_ticket
+from guichet.reports.statements import SlaStatement, ticket_sla_statement
+from guichet.reports.timings import MAX_TIMING_TICKETS
 
 
 def _customer_organisation_guard(request: HttpRequest) -> None:
@@ -52,7 +55,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
     report = None
     if form.is_valid():
         try:
-            report = selectors.attainment(
+            report = attainment_report(
                 person=request.user,
                 period=form.cleaned_data["period"],
                 organisation=_organisation(request, form),
@@ -71,7 +74,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
             "report": report,
             "query": query,
             "nav": "reports",
-            "max_timing": selectors.MAX_TIMING_TICKETS,
+            "max_timing": MAX_TIMING_TICKETS,
         },
         status=200 if form.is_valid() else 400,
     )
@@ -99,7 +102,7 @@ def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] |
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
     period = form.cleaned_data["period"]
     try:
-        rows = selectors.ticket_outcomes(
+        rows = ticket_outcomes(
             person=request.user,
             period=period,
             organisation=_organisation(request, form),
@@ -179,12 +182,12 @@ def export_json(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _statement(request: HttpRequest, pk: int) -> selectors.SlaStatement:
+def _statement(request: HttpRequest, pk: int) -> SlaStatement:
     try:
-        ticket = selectors.visible_ticket(request.user, pk)
+        ticket = visible_ticket(request.user, pk)
     except NotVisible as exc:
         raise Http404 from exc
-    return selectors.ticket_sla_statement(ticket, person=request.user)
+    return ticket_sla_statement(ticket, person=request.user)
 
 
 @login_required

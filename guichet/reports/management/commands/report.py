@@ -18,8 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.contracts.models import Organisation
-from guichet.reports import selectors
-from guichet.reports.selectors import EXPORT_FIELDS, NotVisible, Period, ReportError
+from guichet.reports.attainment import attainment as attainment_report
+from guichet.reports.exports import EXPORT_FIELDS, ticket_outcomes
+from guichet.reports.parameters import (
+    DIMENSION_LABELS,
+    NotVisible,
+    Period,
+    ReportError,
+    parse_dimensions,
+    parse_zone,
+    visible_ticket,
+)
+from guichet.reports.statements import ticket_sla_statement
 
 # Machine keys (CSV/JSON) and the table's translated headings.
 TABLE_COLUMNS = (
@@ -95,7 +105,7 @@ class Command(BaseCommand):
                 self._ticket(options)
                 return
             period = Period(
-                _date(options["date_from"]), _date(options["date_to"]), selectors.parse_zone(options["zone"])
+                _date(options["date_from"]), _date(options["date_to"]), parse_zone(options["zone"])
             )
             organisation = self._organisation(options.get("organisation"))
             if options["action"] == "attainment":
@@ -114,11 +124,11 @@ class Command(BaseCommand):
             raise CommandError(_("No organisation is named %(name)s.") % {"name": name}) from exc
 
     def _attainment(self, period: Period, organisation: Organisation | None, options: dict[str, Any]) -> None:
-        report = selectors.attainment(
+        report = attainment_report(
             person=None,
             period=period,
             organisation=organisation,
-            by=selectors.parse_dimensions(options["by"]),
+            by=parse_dimensions(options["by"]),
             with_timings=not options["no_timings"],
         )
         data = report.as_dict()
@@ -137,7 +147,7 @@ class Command(BaseCommand):
             writer.writerows(body)
             return
         # The table is for people: translated headings and words (CSV keeps stable tokens).
-        header = [str(selectors.DIMENSION_LABELS[d]) for d in dims] + [str(lab) for _c, lab in TABLE_COLUMNS]
+        header = [str(DIMENSION_LABELS[d]) for d in dims] + [str(lab) for _c, lab in TABLE_COLUMNS]
         words = {"total": _("Total"), "no plan": _("No plan")}
         body = [[words.get(c, c) if i < len(dims) else c for i, c in enumerate(cells)] for cells in body]
         widths = [max(len(str(cell)) for cell in column) for column in zip(header, *body, strict=True)]
@@ -159,9 +169,7 @@ class Command(BaseCommand):
     def _outcomes(
         self, period: Period, organisation: Organisation | None, fmt: str, outcome: str | None
     ) -> None:
-        rows = selectors.ticket_outcomes(
-            person=None, period=period, organisation=organisation, outcome=outcome
-        )
+        rows = ticket_outcomes(person=None, period=period, organisation=organisation, outcome=outcome)
         if fmt == "json":
             from guichet.reports.views import json_chunks
 
@@ -175,10 +183,10 @@ class Command(BaseCommand):
 
     def _ticket(self, options: dict[str, Any]) -> None:
         try:
-            ticket = selectors.visible_ticket(None, options["ticket_id"])
+            ticket = visible_ticket(None, options["ticket_id"])
         except NotVisible as exc:
             raise CommandError(_("No ticket #%(id)s.") % {"id": options["ticket_id"]}) from exc
-        statement = selectors.ticket_sla_statement(ticket)
+        statement = ticket_sla_statement(ticket)
         data = statement.as_dict()
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
