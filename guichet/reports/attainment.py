@@ -30,6 +30,7 @@ from guichet.reports.outcomes import (
 )
 from guichet.reports.parameters import Period, ReportError, parse_dimensions, period_tickets
 from guichet.reports.timings import ResponseTimes, response_timings
+from guichet.tickets.selectors import Viewer
 
 
 def _percent(part: int, whole: int) -> Decimal | None:
@@ -208,7 +209,7 @@ def _row_from(values: dict[str, Any]) -> AttainmentRow:
 
 def attainment(
     *,
-    person: Any | None,
+    person: Viewer,
     period: Period,
     organisation: Organisation | None = None,
     by: Sequence[str] = (),

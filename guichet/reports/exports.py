@@ -15,6 +15,7 @@ from django.utils import timezone
 from guichet.contracts.models import Organisation
 from guichet.reports.outcomes import outcome_expression
 from guichet.reports.parameters import Period, iso_utc, parse_outcome, period_tickets
+from guichet.tickets.selectors import Viewer
 
 EXPORT_FIELDS = (
     "ticket",
@@ -39,7 +40,7 @@ EXPORT_FIELDS = (
 
 def ticket_outcomes(
     *,
-    person: Any | None,
+    person: Viewer,
     period: Period,
     organisation: Organisation | None = None,
     as_of: dt.datetime | None = None,

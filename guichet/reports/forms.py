@@ -17,9 +17,9 @@ from guichet.reports.parameters import (
     DIMENSIONS,
     Period,
     ReportError,
-    organisations_for,
     parse_zone,
 )
+from guichet.tickets.selectors import visible_organisations
 
 
 class ReportForm(forms.Form):
@@ -44,7 +44,7 @@ class ReportForm(forms.Form):
         if not person.is_customer:
             self.fields["organisation"] = forms.ModelChoiceField(
                 label=_("Organisation"),
-                queryset=organisations_for(person),
+                queryset=visible_organisations(person),
                 required=False,
                 empty_label=_("All organisations"),
             )

@@ -1,5 +1,6 @@
-"""What a report is asked for: the period, its zone, the groupings, the outcome filter, and the two
-errors a request can meet (bad parameters, something not visible).
+"""What a report is asked for: the period, its zone, the groupings, the outcome filter, the two
+errors a request can meet (bad parameters, an organisation not visible), and the tickets these
+select (`period_tickets`, on top of the tickets selectors' tenancy rule).
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from guichet.contracts.models import Organisation
 from guichet.reports.outcomes import MISSED_LATE, MISSED_UNANSWERED, OUTCOME_LABELS
 from guichet.tickets.models import Ticket
+from guichet.tickets.selectors import Viewer, visible_organisations, visible_tickets
 
 
 class ReportError(ValueError):
@@ -23,7 +24,7 @@ class ReportError(ValueError):
 
 
 class NotVisible(LookupError):
-    """The person asked for an organisation or ticket they may not see (shown as 404)."""
+    """The person asked for an organisation they may not see (shown as 404)."""
 
 
 DIMENSIONS = ("plan", "priority", "organisation", "month")
@@ -103,47 +104,16 @@ def iso_utc(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat() if value is not None else None
 
 
-# --- Tenancy --------------------------------------------------------------------------------------
+def period_tickets(person: Viewer, period: Period, organisation: Organisation | None) -> QuerySet[Ticket]:
+    """The tickets a report counts: those `person` sees, submitted in `period`, of `organisation`
+    when one is asked for.
 
-
-def reportable_tickets(person: Any | None, organisation: Organisation | None = None) -> QuerySet[Ticket]:
-    """The tickets `person` may count, optionally for one organisation.
-
-    `person=None` is the operator's command line (all organisations). A customer asking for another
-    organisation gets `NotVisible`, never an empty report that would look like "no tickets".
+    Who sees what is the tickets selectors' rule, not the report's. An organisation the person may
+    not see raises `NotVisible`, never an empty report that would look like "no tickets".
     """
-    if person is None:
-        qs = Ticket.objects.all()
-    else:
-        # The tenancy rule lives once, in the tickets selectors.
-        from guichet.tickets.selectors import visible_tickets
-
-        qs = visible_tickets(person)
-        is_customer = getattr(person, "is_customer", False)
-        if is_customer and organisation is not None and organisation.pk != person.organisation_id:
-            raise NotVisible(organisation.pk)
+    tickets = visible_tickets(person)
     if organisation is not None:
-        qs = qs.filter(organisation=organisation)
-    return qs
-
-
-def organisations_for(person: Any | None) -> QuerySet[Organisation]:
-    """Organisations the person may pick in a report filter."""
-    if person is None or not getattr(person, "is_customer", False):
-        return Organisation.objects.all()
-    return Organisation.objects.filter(pk=person.organisation_id)
-
-
-def visible_ticket(person: Any | None, pk: int) -> Ticket:
-    """One ticket through the tenancy rule, or NotVisible."""
-    try:
-        return reportable_tickets(person).select_related("organisation", "contract").get(pk=pk)
-    except Ticket.DoesNotExist as exc:
-        raise NotVisible(pk) from exc
-
-
-def period_tickets(person: Any | None, period: Period, organisation: Organisation | None) -> QuerySet[Ticket]:
-    """The tickets a report counts: submitted in `period`, that `person` may see."""
-    return reportable_tickets(person, organisation).filter(
-        submitted_at__gte=period.starts_at, submitted_at__lt=period.ends_before
-    )
+        if not visible_organisations(person).filter(pk=organisation.pk).exists():
+            raise NotVisible(organisation.pk)
+        tickets = tickets.filter(organisation=organisation)
+    return tickets.filter(submitted_at__gte=period.starts_at, submitted_at__lt=period.ends_before)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from guichet.contracts.models import Plan
 from guichet.reports.outcomes import MET, MISSED_LATE, MISSED_UNANSWERED, OUTCOME_LABELS, outcome_of
 from guichet.reports.parameters import iso_utc
-from guichet.tickets.models import SlaEvent, SlaEventKind, SlaState, Ticket
+from guichet.tickets.models import SlaEventKind, SlaState, Ticket
+from guichet.tickets.selectors import Viewer, visible_sla_events
 
 
 @dataclasses.dataclass
@@ -131,8 +132,8 @@ _CUSTOMER_DATA_KEYS = frozenset(
 )
 
 
-def _data_for(person: Any | None, data: dict[str, Any]) -> dict[str, Any]:
-    if person is None or not getattr(person, "is_customer", False):
+def _data_for(person: Viewer, data: dict[str, Any]) -> dict[str, Any]:
+    if not getattr(person, "is_customer", False):
         return data
     shown = {k: v for k, v in data.items() if k in _CUSTOMER_DATA_KEYS}
     if isinstance(data.get("attempts"), list):
@@ -145,24 +146,17 @@ def _data_for(person: Any | None, data: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def ticket_sla_statement(
-    ticket: Ticket, *, as_of: dt.datetime | None = None, person: Any | None = None
-) -> SlaStatement:
-    """The proof, for one ticket, of the target committed and whether it was met.
+def ticket_sla_statement(ticket: Ticket, *, person: Viewer, as_of: dt.datetime | None = None) -> SlaStatement:
+    """The proof, for one ticket, of the target committed and whether it was met, as `person` may
+    see it (`OPERATOR` for the command line).
 
-    The caller has already checked the ticket is visible (fetch it through `visible_tickets`).
-    With `person`, the ledger is read through `visible_sla_events`, the tickets selectors' rule for
-    what of the SLA history that person may see.
+    The caller has already fetched the ticket through the tickets selectors (`get_ticket`). The
+    ledger is read through `visible_sla_events`, their rule for what of the SLA history that person
+    may see; `person` has no default, so that forgetting it cannot show staff data to a customer.
     """
     as_of = as_of or timezone.now()
     contract = ticket.contract
-    if person is None:
-        events_qs = SlaEvent.objects.filter(ticket=ticket)
-    else:
-        from guichet.tickets.selectors import visible_sla_events
-
-        events_qs = visible_sla_events(person, ticket)
-    rows = list(events_qs.select_related("actor").order_by("seq"))
+    rows = list(visible_sla_events(person, ticket).select_related("actor").order_by("seq"))
     events = [
         StatementEvent(
             seq=event.seq,

@@ -1,7 +1,8 @@
 """Attainment report page, per-ticket statements and streaming exports.
 
-Staff see every organisation; a customer sees only their own (through `visible_tickets`). Asking
-for another organisation or ticket answers 404, the same as for one that does not exist.
+Who sees what is `guichet.tickets.selectors`' rule: staff see every organisation, a customer only
+their own. Asking for another organisation or ticket answers 404, the same as for one that does not
+exist.
 """
 
 from __future__ import annotations
@@ -21,31 +22,36 @@ from guichet.contracts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
 from guichet.reports.exports import EXPORT_FIELDS, ticket_outcomes
 from guichet.reports.forms import ReportForm
-from guichet.reports.parameters import NotVisible, ReportError, visible_ticket
+from guichet.reports.parameters import NotVisible, ReportError
 from guichet.reports.statements import SlaStatement, ticket_sla_statement
 from guichet.reports.timings import MAX_TIMING_TICKETS
+from guichet.tickets.models import Ticket
+from guichet.tickets.selectors import get_ticket, visible_organisations
 
 
-def _customer_organisation_guard(request: HttpRequest) -> None:
-    """A customer passing someone else's organisation id gets a 404, not a silently-filtered page."""
-    person = request.user
+def _organisation_guard(request: HttpRequest, form: ReportForm) -> None:
+    """Someone offered no choice of organisation (a customer) who passes the id of one they may not
+    see gets a 404, not a silently-filtered page. (Where there is a choice, the form checks it.)"""
     wanted = request.GET.get("organisation", "").strip()
-    if person.is_customer and wanted and wanted != str(person.organisation_id):
+    if not wanted or "organisation" in form.fields:
+        return
+    # Compared as text, so that a malformed id is a 404 as well.
+    if wanted not in {str(pk) for pk in visible_organisations(request.user).values_list("pk", flat=True)}:
         raise Http404
 
 
 def _form(request: HttpRequest) -> ReportForm:
-    _customer_organisation_guard(request)
     data = request.GET if request.GET.get("from") or request.GET.get("to") else None
-    if data is None:
-        return ReportForm(ReportForm.defaults(request.user), person=request.user)
-    return ReportForm(data, person=request.user)
+    form = ReportForm(ReportForm.defaults(request.user) if data is None else data, person=request.user)
+    _organisation_guard(request, form)
+    return form
 
 
 def _organisation(request: HttpRequest, form: ReportForm) -> Organisation | None:
-    if request.user.is_customer:
-        return request.user.organisation
-    return form.cleaned_data.get("organisation")
+    if "organisation" in form.fields:
+        return form.cleaned_data.get("organisation")
+    # Offered no choice (a customer): the report is of the one organisation they see.
+    return visible_organisations(request.user).first()
 
 
 @login_required
@@ -96,7 +102,7 @@ def _query_from(form: ReportForm) -> str:
 
 def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] | HttpResponse:
     form = ReportForm(request.GET, person=request.user)
-    _customer_organisation_guard(request)
+    _organisation_guard(request, form)
     if not form.is_valid():
         errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
@@ -184,8 +190,8 @@ def export_json(request: HttpRequest) -> HttpResponse:
 
 def _statement(request: HttpRequest, pk: int) -> SlaStatement:
     try:
-        ticket = visible_ticket(request.user, pk)
-    except NotVisible as exc:
+        ticket = get_ticket(request.user, pk)
+    except Ticket.DoesNotExist as exc:
         raise Http404 from exc
     return ticket_sla_statement(ticket, person=request.user)
 

@@ -20,16 +20,10 @@ from django.utils.translation import gettext_lazy
 from guichet.contracts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
 from guichet.reports.exports import EXPORT_FIELDS, ticket_outcomes
-from guichet.reports.parameters import (
-    DIMENSION_LABELS,
-    NotVisible,
-    Period,
-    ReportError,
-    parse_dimensions,
-    parse_zone,
-    visible_ticket,
-)
+from guichet.reports.parameters import DIMENSION_LABELS, Period, ReportError, parse_dimensions, parse_zone
 from guichet.reports.statements import ticket_sla_statement
+from guichet.tickets.models import Ticket
+from guichet.tickets.selectors import OPERATOR, get_ticket, visible_organisations
 
 # Machine keys (CSV/JSON) and the table's translated headings.
 TABLE_COLUMNS = (
@@ -119,13 +113,13 @@ class Command(BaseCommand):
         if not name:
             return None
         try:
-            return Organisation.objects.get(name=name)
+            return visible_organisations(OPERATOR).get(name=name)
         except Organisation.DoesNotExist as exc:
             raise CommandError(_("No organisation is named %(name)s.") % {"name": name}) from exc
 
     def _attainment(self, period: Period, organisation: Organisation | None, options: dict[str, Any]) -> None:
         report = attainment_report(
-            person=None,
+            person=OPERATOR,
             period=period,
             organisation=organisation,
             by=parse_dimensions(options["by"]),
@@ -169,7 +163,7 @@ class Command(BaseCommand):
     def _outcomes(
         self, period: Period, organisation: Organisation | None, fmt: str, outcome: str | None
     ) -> None:
-        rows = ticket_outcomes(person=None, period=period, organisation=organisation, outcome=outcome)
+        rows = ticket_outcomes(person=OPERATOR, period=period, organisation=organisation, outcome=outcome)
         if fmt == "json":
             from guichet.reports.views import json_chunks
 
@@ -183,10 +177,10 @@ class Command(BaseCommand):
 
     def _ticket(self, options: dict[str, Any]) -> None:
         try:
-            ticket = visible_ticket(None, options["ticket_id"])
-        except NotVisible as exc:
+            ticket = get_ticket(OPERATOR, options["ticket_id"])
+        except Ticket.DoesNotExist as exc:
             raise CommandError(_("No ticket #%(id)s.") % {"id": options["ticket_id"]}) from exc
-        statement = ticket_sla_statement(ticket)
+        statement = ticket_sla_statement(ticket, person=OPERATOR)
         data = statement.as_dict()
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
