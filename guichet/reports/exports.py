@@ -1,10 +1,12 @@
-"""Per-ticket outcomes for a period, streamed from the database: the rows of the web and command-line
-exports.
+"""Per-ticket outcomes for a period, streamed from the database, and how they are written: CSV lines
+(with the spreadsheet-formula guard) and JSON chunks, the same for the web and the command line.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
@@ -120,3 +122,55 @@ def _outcome_rows(qs: QuerySet, zone: zoneinfo.ZoneInfo, chunk_size: int) -> Ite
             "sla_state": state,
             "outcome": outcome,
         }
+
+
+# --- Writing them -----------------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, e.g.
+# =HYPERLINK(...)); organisation names, external ids and contract references are typed by people.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Only these columns hold free text; the others are codes, numbers and ISO instants.
+TEXT_FIELDS = frozenset({"external_id", "organisation", "contract"})
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A free-text CSV cell a spreadsheet shows as text: prefixed with ' when it would start a
+    formula. None is an empty cell."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _plain(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def csv_cells(row: dict[str, Any]) -> list[Any]:
+    """One export row as CSV cells, in `EXPORT_FIELDS` order, free text guarded."""
+    return [spreadsheet_text(row[f]) if f in TEXT_FIELDS else _plain(row[f]) for f in EXPORT_FIELDS]
+
+
+class _Echo:
+    """csv.writer target that hands each line back instead of buffering the whole file."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """The CSV export, line by line (header first), for a streaming response or a terminal."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_FIELDS)
+    for row in rows:
+        yield writer.writerow(csv_cells(row))
+
+
+def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """The JSON export (one array), chunk by chunk."""
+    yield "["
+    first = True
+    for row in rows:
+        yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "\n]\n"

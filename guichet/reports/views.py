@@ -7,7 +7,6 @@ exist.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from guichet.contracts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
-from guichet.reports.exports import EXPORT_FIELDS, ticket_outcomes
+from guichet.reports.exports import csv_lines, json_chunks, ticket_outcomes
 from guichet.reports.forms import ReportForm
 from guichet.reports.parameters import NotVisible, ReportError
 from guichet.reports.statements import SlaStatement, ticket_sla_statement
@@ -121,47 +120,6 @@ def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] |
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     name = f"sla-outcomes-{period.start.isoformat()}-{period.end.isoformat()}"
     return rows, name
-
-
-class _Echo:
-    """csv.writer target that hands each line back instead of buffering the whole file."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# Spreadsheets execute cells that start with these; organisation names and ids are customer input.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _plain(value: Any) -> Any:
-    return "" if value is None else value
-
-
-# Only these columns hold free text; the others are codes, numbers and ISO instants.
-_TEXT_FIELDS = frozenset({"external_id", "organisation", "contract"})
-
-
-def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_FIELDS)
-    for row in rows:
-        yield writer.writerow([_cell(row[f]) if f in _TEXT_FIELDS else _plain(row[f]) for f in EXPORT_FIELDS])
-
-
-def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    yield "["
-    first = True
-    for row in rows:
-        yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
-        first = False
-    yield "\n]\n"
 
 
 @login_required

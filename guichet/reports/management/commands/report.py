@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from guichet.contracts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
-from guichet.reports.exports import EXPORT_FIELDS, ticket_outcomes
+from guichet.reports.exports import TEXT_FIELDS, csv_lines, json_chunks, spreadsheet_text, ticket_outcomes
 from guichet.reports.parameters import DIMENSION_LABELS, Period, ReportError, parse_dimensions, parse_zone
 from guichet.reports.statements import ticket_sla_statement
 from guichet.tickets.models import Ticket
@@ -136,9 +136,12 @@ class Command(BaseCommand):
         body = [[*(_dim(row, d) for d in dims), *(_blank(row[c]) for c in values)] for row in data["rows"]]
         body.append([*total_dims, *(_blank(data["totals"][c]) for c in values)])
         if fmt == "csv":
+            # Organisation names are free text: the same spreadsheet-formula guard as the exports.
+            text = {i for i, d in enumerate(dims) if d in TEXT_FIELDS}
             writer = csv.writer(self.stdout)
             writer.writerow([*dims, *values])
-            writer.writerows(body)
+            for cells in body:
+                writer.writerow([spreadsheet_text(c) if i in text else c for i, c in enumerate(cells)])
             return
         # The table is for people: translated headings and words (CSV keeps stable tokens).
         header = [str(DIMENSION_LABELS[d]) for d in dims] + [str(lab) for _c, lab in TABLE_COLUMNS]
@@ -164,16 +167,9 @@ class Command(BaseCommand):
         self, period: Period, organisation: Organisation | None, fmt: str, outcome: str | None
     ) -> None:
         rows = ticket_outcomes(person=OPERATOR, period=period, organisation=organisation, outcome=outcome)
-        if fmt == "json":
-            from guichet.reports.views import json_chunks
-
-            for chunk in json_chunks(rows):
-                self.stdout.write(chunk, ending="")
-            return
-        writer = csv.writer(self.stdout)
-        writer.writerow(EXPORT_FIELDS)
-        for row in rows:
-            writer.writerow([_blank(row[f]) for f in EXPORT_FIELDS])
+        # The web export's writers: the same columns, and the same spreadsheet-formula guard.
+        for chunk in json_chunks(rows) if fmt == "json" else csv_lines(rows):
+            self.stdout.write(chunk, ending="")
 
     def _ticket(self, options: dict[str, Any]) -> None:
         try:
