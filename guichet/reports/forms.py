@@ -12,8 +12,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet.reports import selectors
-from guichet.reports.selectors import DIMENSION_LABELS, DIMENSIONS, Period, ReportError
+from guichet.reports.parameters import (
+    DIMENSION_LABELS,
+    DIMENSIONS,
+    Period,
+    ReportError,
+    parse_zone,
+)
+from guichet.tickets.selectors import visible_organisations
 
 
 class ReportForm(forms.Form):
@@ -38,7 +44,7 @@ class ReportForm(forms.Form):
         if not person.is_customer:
             self.fields["organisation"] = forms.ModelChoiceField(
                 label=_("Organisation"),
-                queryset=selectors.organisations_for(person),
+                queryset=visible_organisations(person),
                 required=False,
                 empty_label=_("All organisations"),
             )
@@ -48,7 +54,7 @@ class ReportForm(forms.Form):
     def defaults(cls, person: Any) -> dict[str, Any]:
         """This month so far, in the viewer's zone, grouped the way the expectation names."""
         zone = person.time_zone or "UTC"
-        today = timezone.now().astimezone(selectors.parse_zone(zone)).date()
+        today = timezone.now().astimezone(parse_zone(zone)).date()
         by = ["plan", "priority", "month"]
         if not person.is_customer:
             by.insert(2, "organisation")
@@ -57,7 +63,7 @@ class ReportForm(forms.Form):
     def clean_zone(self) -> str:
         name = (self.cleaned_data.get("zone") or "").strip() or self.person.time_zone or "UTC"
         try:
-            selectors.parse_zone(name)
+            parse_zone(name)
         except ReportError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return name
@@ -69,7 +75,7 @@ class ReportForm(forms.Form):
         zone = data.get("zone")
         if start and end and zone:
             try:
-                data["period"] = Period(start, end, selectors.parse_zone(zone))
+                data["period"] = Period(start, end, parse_zone(zone))
             except ReportError as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return data

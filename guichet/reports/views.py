@@ -1,12 +1,12 @@
 """Attainment report page, per-ticket statements and streaming exports.
 
-Staff see every organisation; a customer sees only their own (through `visible_tickets`). Asking
-for another organisation or ticket answers 404, the same as for one that does not exist.
+Who sees what is `guichet.tickets.selectors`' rule: staff see every organisation, a customer only
+their own. Asking for another organisation or ticket answers 404, the same as for one that does not
+exist.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -18,31 +18,39 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from guichet.contracts.models import Organisation
-from guichet.reports import selectors
+from guichet.reports.attainment import attainment as attainment_report
+from guichet.reports.exports import csv_lines, json_chunks, ticket_outcomes
 from guichet.reports.forms import ReportForm
-from guichet.reports.selectors import EXPORT_FIELDS, NotVisible, ReportError
+from guichet.reports.parameters import NotVisible, ReportError
+from guichet.reports.statements import SlaStatement, ticket_sla_statement
+from guichet.reports.timings import MAX_TIMING_TICKETS
+from guichet.tickets.models import Ticket
+from guichet.tickets.selectors import get_ticket, visible_organisations
 
 
-def _customer_organisation_guard(request: HttpRequest) -> None:
-    """A customer passing someone else's organisation id gets a 404, not a silently-filtered page."""
-    person = request.user
+def _organisation_guard(request: HttpRequest, form: ReportForm) -> None:
+    """Someone offered no choice of organisation (a customer) who passes the id of one they may not
+    see gets a 404, not a silently-filtered page. (Where there is a choice, the form checks it.)"""
     wanted = request.GET.get("organisation", "").strip()
-    if person.is_customer and wanted and wanted != str(person.organisation_id):
+    if not wanted or "organisation" in form.fields:
+        return
+    # Compared as text, so that a malformed id is a 404 as well.
+    if wanted not in {str(pk) for pk in visible_organisations(request.user).values_list("pk", flat=True)}:
         raise Http404
 
 
 def _form(request: HttpRequest) -> ReportForm:
-    _customer_organisation_guard(request)
     data = request.GET if request.GET.get("from") or request.GET.get("to") else None
-    if data is None:
-        return ReportForm(ReportForm.defaults(request.user), person=request.user)
-    return ReportForm(data, person=request.user)
+    form = ReportForm(ReportForm.defaults(request.user) if data is None else data, person=request.user)
+    _organisation_guard(request, form)
+    return form
 
 
 def _organisation(request: HttpRequest, form: ReportForm) -> Organisation | None:
-    if request.user.is_customer:
-        return request.user.organisation
-    return form.cleaned_data.get("organisation")
+    if "organisation" in form.fields:
+        return form.cleaned_data.get("organisation")
+    # Offered no choice (a customer): the report is of the one organisation they see.
+    return visible_organisations(request.user).first()
 
 
 @login_required
@@ -52,7 +60,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
     report = None
     if form.is_valid():
         try:
-            report = selectors.attainment(
+            report = attainment_report(
                 person=request.user,
                 period=form.cleaned_data["period"],
                 organisation=_organisation(request, form),
@@ -71,7 +79,7 @@ def attainment(request: HttpRequest) -> HttpResponse:
             "report": report,
             "query": query,
             "nav": "reports",
-            "max_timing": selectors.MAX_TIMING_TICKETS,
+            "max_timing": MAX_TIMING_TICKETS,
         },
         status=200 if form.is_valid() else 400,
     )
@@ -93,13 +101,13 @@ def _query_from(form: ReportForm) -> str:
 
 def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] | HttpResponse:
     form = ReportForm(request.GET, person=request.user)
-    _customer_organisation_guard(request)
+    _organisation_guard(request, form)
     if not form.is_valid():
         errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
     period = form.cleaned_data["period"]
     try:
-        rows = selectors.ticket_outcomes(
+        rows = ticket_outcomes(
             person=request.user,
             period=period,
             organisation=_organisation(request, form),
@@ -112,47 +120,6 @@ def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] |
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     name = f"sla-outcomes-{period.start.isoformat()}-{period.end.isoformat()}"
     return rows, name
-
-
-class _Echo:
-    """csv.writer target that hands each line back instead of buffering the whole file."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# Spreadsheets execute cells that start with these; organisation names and ids are customer input.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _plain(value: Any) -> Any:
-    return "" if value is None else value
-
-
-# Only these columns hold free text; the others are codes, numbers and ISO instants.
-_TEXT_FIELDS = frozenset({"external_id", "organisation", "contract"})
-
-
-def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_FIELDS)
-    for row in rows:
-        yield writer.writerow([_cell(row[f]) if f in _TEXT_FIELDS else _plain(row[f]) for f in EXPORT_FIELDS])
-
-
-def json_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    yield "["
-    first = True
-    for row in rows:
-        yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
-        first = False
-    yield "\n]\n"
 
 
 @login_required
@@ -179,12 +146,12 @@ def export_json(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _statement(request: HttpRequest, pk: int) -> selectors.SlaStatement:
+def _statement(request: HttpRequest, pk: int) -> SlaStatement:
     try:
-        ticket = selectors.visible_ticket(request.user, pk)
-    except NotVisible as exc:
+        ticket = get_ticket(request.user, pk)
+    except Ticket.DoesNotExist as exc:
         raise Http404 from exc
-    return selectors.ticket_sla_statement(ticket, person=request.user)
+    return ticket_sla_statement(ticket, person=request.user)
 
 
 @login_required

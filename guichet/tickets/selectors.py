@@ -2,7 +2,8 @@
 
 The tenancy rule lives here, once: a customer contact sees their own organisation's tickets only,
 never an internal note, never a reply still held for later delivery; vendor staff see everything;
-an inactive or unknown person sees nothing. Views, the API, exports and search all start here.
+an inactive or unknown person sees nothing. The operator's command line, which is no person, passes
+`OPERATOR` and sees everything too. Views, the API, exports, reports and search all start here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,25 @@ from guichet.tickets.models import (
 )
 
 
-def _is_staff(person: Person | None) -> bool:
+class Operator:
+    """The operator at the command line (`guichet report ...`): no person, sees every organisation.
+
+    A value of its own rather than None, so that a missing person keeps meaning "sees nothing".
+    """
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR = Operator()
+
+# Whom a read is for: a person (request.user may be Django's AnonymousUser), nobody, or the operator.
+type Viewer = Person | Operator | None
+
+
+def _is_staff(person: Viewer) -> bool:
+    if isinstance(person, Operator):
+        return True
     return bool(person is not None and person.is_authenticated and person.is_active and person.is_agent)
 
 
@@ -37,7 +56,7 @@ def _is_customer(person: Person | None) -> bool:
     )
 
 
-def visible_tickets(person: Person | None) -> QuerySet[Ticket]:
+def visible_tickets(person: Viewer) -> QuerySet[Ticket]:
     """THE tenancy rule."""
     tickets = Ticket.objects.select_related("organisation", "requester", "assignee", "contract")
     if _is_staff(person):
@@ -48,7 +67,7 @@ def visible_tickets(person: Person | None) -> QuerySet[Ticket]:
     return tickets.none()
 
 
-def get_ticket(person: Person | None, pk: int) -> Ticket:
+def get_ticket(person: Viewer, pk: int) -> Ticket:
     """One ticket, or Ticket.DoesNotExist (also for another organisation's ticket: no existence leak)."""
     return visible_tickets(person).get(pk=pk)
 
@@ -75,7 +94,7 @@ def get_attachment(person: Person | None, pk: int) -> Attachment:
     return visible_attachments(person).get(pk=pk)
 
 
-def visible_sla_events(person: Person | None, ticket: Ticket) -> QuerySet[SlaEvent]:
+def visible_sla_events(person: Viewer, ticket: Ticket) -> QuerySet[SlaEvent]:
     """The SLA history of a ticket: customers see the clock changes (downgrades are shown to them,
     R-PRIO-6), staff see everything."""
     return SlaEvent.objects.filter(ticket__in=visible_tickets(person), ticket_id=ticket.pk).order_by("seq")
@@ -126,7 +145,8 @@ def queue(person: Person | None, *, include_closed: bool = False) -> QuerySet[Ti
     return tickets.order_by(waiting_for_response.asc(nulls_last=True), "submitted_at", "id")
 
 
-def visible_organisations(person: Person | None) -> QuerySet[Organisation]:
+def visible_organisations(person: Viewer) -> QuerySet[Organisation]:
+    """Organisations a person may see, name or report on: a customer their own, staff all."""
     if _is_staff(person):
         return Organisation.objects.all()
     if _is_customer(person):

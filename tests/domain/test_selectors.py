@@ -147,3 +147,17 @@ def test_organisations_contracts_and_people_follow_the_rule(world):
     assert set(selectors.visible_organisations(agent)) == set(orgs)
     assert set(selectors.visible_people(agent)) >= {agent, *people}
     assert not selectors.visible_people(None).exists() and not selectors.visible_contracts(None).exists()
+
+
+def test_the_operator_sees_everything_and_nobody_else_by_default(world):
+    _agent, orgs, _people, tickets = world
+    operator = selectors.OPERATOR
+    assert set(selectors.visible_tickets(operator)) == set(tickets)
+    assert selectors.get_ticket(operator, tickets[1].pk) == tickets[1]
+    assert set(selectors.visible_organisations(operator)) == set(orgs)
+    assert any(CANARY in m.body for m in selectors.visible_messages(operator, tickets[0]))
+    assert selectors.visible_sla_events(operator, tickets[0]).exists()
+    # No person is not the operator: None still sees nothing (the command line names the operator).
+    assert not selectors.visible_tickets(None).exists()
+    assert not selectors.visible_organisations(None).exists()
+    assert not selectors.visible_sla_events(None, tickets[0]).exists()

@@ -10,9 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from guichet.reports import selectors
-from guichet.reports.selectors import NotVisible, Period, ReportError
+from guichet.reports import outcomes, timings
+from guichet.reports.attainment import AttainmentRow, attainment
+from guichet.reports.exports import ticket_outcomes
+from guichet.reports.parameters import NotVisible, Period, ReportError, parse_dimensions, parse_zone
+from guichet.reports.statements import ticket_sla_statement
 from guichet.tickets import services
+from guichet.tickets.selectors import OPERATOR
 
 from .conftest import at
 
@@ -24,12 +28,12 @@ SPRING = Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), UTC)
 LATER = at(6, 1, 0)
 
 
-def counts(row: selectors.AttainmentRow) -> tuple:
+def counts(row: AttainmentRow) -> tuple:
     return (row.total, row.no_sla, row.under_sla, row.met, row.missed, row.answered_late, row.open)
 
 
 def test_R_PLAN_4_totals_count_each_outcome_once(desk):
-    report = selectors.attainment(person=None, period=SPRING, as_of=LATER)
+    report = attainment(person=OPERATOR, period=SPRING, as_of=LATER)
     totals = report.totals
     # 10 tickets: b0 has no SLA; met a1 a3 a5 b1 b2; missed a2 (late) a4 (never) b3 (late); b4 open.
     assert counts(totals) == (10, 1, 9, 5, 3, 2, 1)
@@ -39,7 +43,7 @@ def test_R_PLAN_4_totals_count_each_outcome_once(desk):
 
 
 def test_R_PLAN_4_by_plan_and_priority(desk):
-    report = selectors.attainment(person=None, period=SPRING, by="priority,plan", as_of=LATER)
+    report = attainment(person=OPERATOR, period=SPRING, by="priority,plan", as_of=LATER)
     assert report.dimensions == ("plan", "priority")
     got = {(r.plan, r.priority): (counts(r), r.attainment) for r in report.rows}
     assert got == {
@@ -55,7 +59,7 @@ def test_R_PLAN_4_by_plan_and_priority(desk):
 
 
 def test_R_PLAN_4_by_organisation(desk):
-    report = selectors.attainment(person=None, period=SPRING, by=["organisation"], as_of=LATER)
+    report = attainment(person=OPERATOR, period=SPRING, by=["organisation"], as_of=LATER)
     got = {r.organisation: (counts(r), r.attainment) for r in report.rows}
     assert got == {
         "Acme": ((5, 0, 5, 3, 2, 1, 0), Decimal("60.0")),
@@ -93,7 +97,7 @@ def test_R_PLAN_4_by_organisation(desk):
 )
 def test_R_PLAN_4_month_uses_the_requested_zone(desk, zone, expected):
     period = Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), zone)
-    report = selectors.attainment(person=None, period=period, by="month", as_of=LATER)
+    report = attainment(person=OPERATOR, period=period, by="month", as_of=LATER)
     got = {r.month: (r.total, r.no_sla, r.met, r.missed, r.attainment) for r in report.rows}
     assert got == expected
     assert [r.month_label for r in report.rows] == ["2026-03", "2026-04"]
@@ -101,17 +105,17 @@ def test_R_PLAN_4_month_uses_the_requested_zone(desk, zone, expected):
 
 def test_R_PLAN_4_period_bounds_are_local_days(desk):
     # April only: in Paris it starts at 31 March 22:00 UTC and so takes a3 and b2; in UTC it does not.
-    april_paris = selectors.attainment(
-        person=None, period=Period(dt.date(2026, 4, 1), dt.date(2026, 4, 30), PARIS), as_of=LATER
+    april_paris = attainment(
+        person=OPERATOR, period=Period(dt.date(2026, 4, 1), dt.date(2026, 4, 30), PARIS), as_of=LATER
     )
-    april_utc = selectors.attainment(
-        person=None, period=Period(dt.date(2026, 4, 1), dt.date(2026, 4, 30), UTC), as_of=LATER
+    april_utc = attainment(
+        person=OPERATOR, period=Period(dt.date(2026, 4, 1), dt.date(2026, 4, 30), UTC), as_of=LATER
     )
     assert april_paris.totals.total == 5
     assert april_utc.totals.total == 3
     # The last day is included up to local midnight: b0 alone on 5 March (10:00 in Toronto).
-    one_day = selectors.attainment(
-        person=None, period=Period(dt.date(2026, 3, 5), dt.date(2026, 3, 5), TORONTO), as_of=LATER
+    one_day = attainment(
+        person=OPERATOR, period=Period(dt.date(2026, 3, 5), dt.date(2026, 3, 5), TORONTO), as_of=LATER
     )
     assert counts(one_day.totals) == (1, 1, 0, 0, 0, 0, 0)
 
@@ -120,20 +124,20 @@ def test_R_PLAN_4_overdue_running_counts_as_missed_before_and_after_the_sweep(de
     # a4 is unanswered; before its due instant (15 April 09:00 UTC) it is open, after it missed,
     # whether or not the sweep has recorded the breach yet.
     acme_april = Period(dt.date(2026, 4, 15), dt.date(2026, 4, 15), UTC)
-    before = selectors.attainment(person=None, period=acme_april, as_of=at(4, 15, 8, 30))
+    before = attainment(person=OPERATOR, period=acme_april, as_of=at(4, 15, 8, 30))
     assert counts(before.totals) == (1, 0, 1, 0, 0, 0, 1)
     assert before.totals.attainment is None
-    after = selectors.attainment(person=None, period=acme_april, as_of=at(4, 15, 9, 1))
+    after = attainment(person=OPERATOR, period=acme_april, as_of=at(4, 15, 9, 1))
     assert counts(after.totals) == (1, 0, 1, 0, 1, 0, 0)
     assert desk.t("a4").sla_state == "running"
     services.sweep_sla(now=at(4, 16, 0))
     assert desk.t("a4").sla_state == "breached"
-    swept = selectors.attainment(person=None, period=acme_april, as_of=at(4, 16, 0))
+    swept = attainment(person=OPERATOR, period=acme_april, as_of=at(4, 16, 0))
     assert counts(swept.totals) == counts(after.totals)
 
 
 def test_R_PLAN_4_response_time_percentiles_in_business_time(desk):
-    report = selectors.attainment(person=None, period=SPRING, by="plan", as_of=LATER)
+    report = attainment(person=OPERATOR, period=SPRING, by="plan", as_of=LATER)
     premium = next(r for r in report.rows if r.plan == "premium")
     # a1 20, a3 30, a2 60 min on 24x7; a5: Saturday → Monday 30 March 09:00–12:30 CEST = 210 min.
     assert premium.response_sample == 4
@@ -146,11 +150,28 @@ def test_R_PLAN_4_response_time_percentiles_in_business_time(desk):
     assert report.totals.response_median_minutes == 60.0
 
 
+def test_R_PLAN_4_percentiles_are_left_out_beyond_the_bound_or_on_error_but_counts_stay(desk, monkeypatch):
+    monkeypatch.setattr(timings, "MAX_TIMING_TICKETS", 3)
+    bounded = attainment(person=OPERATOR, period=SPRING, by="plan", as_of=LATER)
+    assert "at most 3 answered tickets" in bounded.timing_note
+    assert bounded.totals.response_sample == 0 and bounded.totals.response_median_minutes is None
+    assert all(row.response_median_minutes is None for row in bounded.rows)
+    assert counts(bounded.totals) == (10, 1, 9, 5, 3, 2, 1)
+
+    monkeypatch.setattr(timings, "MAX_TIMING_TICKETS", 20_000)
+
+    def refuse(*args, **kwargs):
+        raise ValueError("no such calendar")
+
+    monkeypatch.setattr(timings, "response_business_minutes", refuse)
+    failed = attainment(person=OPERATOR, period=SPRING, as_of=LATER)
+    assert failed.timing_note == "Response-time percentiles are unavailable: no such calendar"
+    assert failed.totals.response_sample == 0 and failed.totals.met == 5
+
+
 def test_R_PLAN_4_counts_are_aggregated_by_the_database(desk):
     with CaptureQueriesContext(connection) as queries:
-        selectors.attainment(
-            person=None, period=SPRING, by="plan,priority,organisation,month", with_timings=False
-        )
+        attainment(person=OPERATOR, period=SPRING, by="plan,priority,organisation,month", with_timings=False)
     sql = [q["sql"].upper() for q in queries.captured_queries]
     # One query for the totals, one grouped query for the rows; no ticket is loaded one by one.
     assert len(sql) == 2
@@ -159,12 +180,12 @@ def test_R_PLAN_4_counts_are_aggregated_by_the_database(desk):
 
 
 def test_R_PLAN_4_customer_counts_only_their_organisation(desk):
-    mine = selectors.attainment(person=desk.acme_customer, period=SPRING, by="organisation", as_of=LATER)
+    mine = attainment(person=desk.acme_customer, period=SPRING, by="organisation", as_of=LATER)
     assert [r.organisation for r in mine.rows] == ["Acme"]
     assert counts(mine.totals) == (5, 0, 5, 3, 2, 1, 0)
     with pytest.raises(NotVisible):
-        selectors.attainment(person=desk.acme_customer, period=SPRING, organisation=desk.borealis)
-    staff = selectors.attainment(person=desk.agent, period=SPRING, organisation=desk.borealis, as_of=LATER)
+        attainment(person=desk.acme_customer, period=SPRING, organisation=desk.borealis)
+    staff = attainment(person=desk.agent, period=SPRING, organisation=desk.borealis, as_of=LATER)
     assert counts(staff.totals) == (5, 1, 4, 2, 1, 1, 1)
 
 
@@ -174,10 +195,10 @@ def test_R_PLAN_4_bad_parameters_are_refused_clearly():
     with pytest.raises(ReportError, match="three years"):
         Period(dt.date(2020, 1, 1), dt.date(2026, 1, 1), UTC)
     with pytest.raises(ReportError, match="Mars/Olympus"):
-        selectors.parse_zone("Mars/Olympus")
+        parse_zone("Mars/Olympus")
     with pytest.raises(ReportError, match="customer"):
-        selectors.parse_dimensions("plan,customer")
-    assert selectors.parse_dimensions("month, plan") == ("plan", "month")
+        parse_dimensions("plan,customer")
+    assert parse_dimensions("month, plan") == ("plan", "month")
 
 
 def test_R_PLAN_4_ticket_solved_before_any_response_is_neither_met_nor_missed(desk):
@@ -194,14 +215,14 @@ def test_R_PLAN_4_ticket_solved_before_any_response_is_neither_met_nor_missed(de
     services.change_status(
         actor=desk.agent, ticket=ticket, status="solved", reason="withdrawn", at=at(5, 5, 9)
     )
-    report = selectors.attainment(person=None, period=may, as_of=LATER)
+    report = attainment(person=OPERATOR, period=may, as_of=LATER)
     assert counts(report.totals) == (1, 0, 1, 0, 0, 0, 0)
     assert report.totals.closed_unanswered == 1
     assert report.totals.attainment is None
-    assert selectors.ticket_sla_statement(ticket).outcome == selectors.CLOSED_UNANSWERED
+    assert ticket_sla_statement(ticket, person=OPERATOR).outcome == outcomes.CLOSED_UNANSWERED
     # Reopened, the clock runs again: past its due instant it is missed.
     services.change_status(actor=desk.agent, ticket=ticket, status="open", reason="back", at=at(5, 6, 9))
-    reopened = selectors.attainment(person=None, period=may, as_of=LATER)
+    reopened = attainment(person=OPERATOR, period=may, as_of=LATER)
     assert (reopened.totals.closed_unanswered, reopened.totals.missed) == (0, 1)
 
 
@@ -211,20 +232,18 @@ def test_R_PLAN_4_ticket_solved_before_any_response_is_neither_met_nor_missed(de
 def test_R_PLAN_4_aggregates_exports_and_statements_agree(desk, as_of):
     from collections import Counter
 
-    report = selectors.attainment(
-        person=None, period=SPRING, by="organisation", as_of=as_of, with_timings=False
-    )
-    exported = list(selectors.ticket_outcomes(person=None, period=SPRING, as_of=as_of))
+    report = attainment(person=OPERATOR, period=SPRING, by="organisation", as_of=as_of, with_timings=False)
+    exported = list(ticket_outcomes(person=OPERATOR, period=SPRING, as_of=as_of))
     by_export = Counter((row["organisation"], row["outcome"]) for row in exported)
     by_statement = Counter(
-        (desk.t(name).organisation.name, selectors.ticket_sla_statement(desk.t(name), as_of=as_of).outcome)
-        for name in desk.tickets
+        (ticket.organisation.name, ticket_sla_statement(ticket, person=OPERATOR, as_of=as_of).outcome)
+        for ticket in (desk.t(name) for name in desk.tickets)
     )
     assert by_export == by_statement
     for row in report.rows:
-        assert row.met == by_export[(row.organisation, selectors.MET)]
-        assert row.breached == by_export[(row.organisation, selectors.MISSED_UNANSWERED)]
-        assert row.answered_late == by_export[(row.organisation, selectors.MISSED_LATE)]
-        assert row.open == by_export[(row.organisation, selectors.OPEN)]
-        assert row.no_sla == by_export[(row.organisation, selectors.NO_SLA)]
+        assert row.met == by_export[(row.organisation, outcomes.MET)]
+        assert row.breached == by_export[(row.organisation, outcomes.MISSED_UNANSWERED)]
+        assert row.answered_late == by_export[(row.organisation, outcomes.MISSED_LATE)]
+        assert row.open == by_export[(row.organisation, outcomes.OPEN)]
+        assert row.no_sla == by_export[(row.organisation, outcomes.NO_SLA)]
     assert report.totals.total == len(exported) == 10

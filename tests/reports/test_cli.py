@@ -9,6 +9,11 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
+from django.urls import reverse
+
+from guichet.reports.exports import FORMULA_PREFIXES
+from guichet.tickets.models import Ticket
 
 
 def run(*args: str) -> str:
@@ -117,3 +122,39 @@ def test_R_PLAN_4_cli_outcomes_filtered_by_outcome(desk):
     assert sorted(r["ticket"] for r in rows) == sorted(str(desk.tickets[n].pk) for n in ("a2", "b3"))
     with pytest.raises(CommandError, match="Unknown outcome"):
         run("outcomes", "--from", "2026-03-01", "--to", "2026-04-30", "--outcome", "late")
+
+
+def test_R_PLAN_4_cli_csv_cells_cannot_become_spreadsheet_formulas_like_the_web_export(desk):
+    evil = '=HYPERLINK("http://evil.example/x","open")'
+    a1 = desk.tickets["a1"].pk
+    # The subject is not an export column; external ids and organisation names are, and are typed by
+    # people outside the vendor.
+    Ticket.objects.filter(pk=a1).update(subject='=HYPERLINK("http://evil.example/subject")', external_id=evil)
+    desk.acme.name = evil
+    desk.acme.save()
+    period = {"from": "2026-03-01", "to": "2026-04-30", "zone": "Europe/Paris"}
+    text = run("outcomes", "--from", period["from"], "--to", period["to"], "--zone", period["zone"])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    row = next(r for r in rows if r["ticket"] == str(a1))
+    assert row["external_id"] == "'" + evil and row["organisation"] == "'" + evil
+    assert not any(cell.startswith(FORMULA_PREFIXES) for r in rows for cell in r.values())
+    assert "evil.example/subject" not in text
+    # Exactly what the web export gives for the same filter: one guard, one writer.
+    client = Client()
+    client.force_login(desk.agent)
+    web = client.get(reverse("reports_export_csv"), period)
+    assert b"".join(web.streaming_content).decode() == text
+    # The attainment CSV by organisation carries the name too.
+    grouped = run(
+        "attainment",
+        "--from",
+        period["from"],
+        "--to",
+        period["to"],
+        "--by",
+        "organisation",
+        "--format",
+        "csv",
+    )
+    names = [r["organisation"] for r in csv.DictReader(io.StringIO(grouped))]
+    assert names == ["'" + evil, "Borealis", "total"]

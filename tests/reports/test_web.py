@@ -63,6 +63,11 @@ def test_R_PLAN_4_report_page_for_a_customer_is_their_organisation_only(desk):
     assert other.status_code == 404
     own = client.get(reverse("reports_attainment"), {**SPRING, "organisation": desk.acme.pk})
     assert own.status_code == 200
+    assert own.context["report"].organisation == desk.acme
+    assert client.get(reverse("reports_attainment"), {**SPRING, "organisation": "acme"}).status_code == 404
+    # Staff choose in the form: an organisation that does not exist is bad input, not a 404.
+    staff = client_for(desk.agent).get(reverse("reports_attainment"), {**SPRING, "organisation": 987654})
+    assert staff.status_code == 400
 
 
 def test_R_PLAN_4_report_page_defaults_and_errors(desk):

@@ -18,8 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.contracts.models import Organisation
-from guichet.reports import selectors
-from guichet.reports.selectors import EXPORT_FIELDS, NotVisible, Period, ReportError
+from guichet.reports.attainment import attainment as attainment_report
+from guichet.reports.exports import TEXT_FIELDS, csv_lines, json_chunks, spreadsheet_text, ticket_outcomes
+from guichet.reports.parameters import DIMENSION_LABELS, Period, ReportError, parse_dimensions, parse_zone
+from guichet.reports.statements import ticket_sla_statement
+from guichet.tickets.models import Ticket
+from guichet.tickets.selectors import OPERATOR, get_ticket, visible_organisations
 
 # Machine keys (CSV/JSON) and the table's translated headings.
 TABLE_COLUMNS = (
@@ -95,7 +99,7 @@ class Command(BaseCommand):
                 self._ticket(options)
                 return
             period = Period(
-                _date(options["date_from"]), _date(options["date_to"]), selectors.parse_zone(options["zone"])
+                _date(options["date_from"]), _date(options["date_to"]), parse_zone(options["zone"])
             )
             organisation = self._organisation(options.get("organisation"))
             if options["action"] == "attainment":
@@ -109,16 +113,16 @@ class Command(BaseCommand):
         if not name:
             return None
         try:
-            return Organisation.objects.get(name=name)
+            return visible_organisations(OPERATOR).get(name=name)
         except Organisation.DoesNotExist as exc:
             raise CommandError(_("No organisation is named %(name)s.") % {"name": name}) from exc
 
     def _attainment(self, period: Period, organisation: Organisation | None, options: dict[str, Any]) -> None:
-        report = selectors.attainment(
-            person=None,
+        report = attainment_report(
+            person=OPERATOR,
             period=period,
             organisation=organisation,
-            by=selectors.parse_dimensions(options["by"]),
+            by=parse_dimensions(options["by"]),
             with_timings=not options["no_timings"],
         )
         data = report.as_dict()
@@ -132,12 +136,15 @@ class Command(BaseCommand):
         body = [[*(_dim(row, d) for d in dims), *(_blank(row[c]) for c in values)] for row in data["rows"]]
         body.append([*total_dims, *(_blank(data["totals"][c]) for c in values)])
         if fmt == "csv":
+            # Organisation names are free text: the same spreadsheet-formula guard as the exports.
+            text = {i for i, d in enumerate(dims) if d in TEXT_FIELDS}
             writer = csv.writer(self.stdout)
             writer.writerow([*dims, *values])
-            writer.writerows(body)
+            for cells in body:
+                writer.writerow([spreadsheet_text(c) if i in text else c for i, c in enumerate(cells)])
             return
         # The table is for people: translated headings and words (CSV keeps stable tokens).
-        header = [str(selectors.DIMENSION_LABELS[d]) for d in dims] + [str(lab) for _c, lab in TABLE_COLUMNS]
+        header = [str(DIMENSION_LABELS[d]) for d in dims] + [str(lab) for _c, lab in TABLE_COLUMNS]
         words = {"total": _("Total"), "no plan": _("No plan")}
         body = [[words.get(c, c) if i < len(dims) else c for i, c in enumerate(cells)] for cells in body]
         widths = [max(len(str(cell)) for cell in column) for column in zip(header, *body, strict=True)]
@@ -159,26 +166,17 @@ class Command(BaseCommand):
     def _outcomes(
         self, period: Period, organisation: Organisation | None, fmt: str, outcome: str | None
     ) -> None:
-        rows = selectors.ticket_outcomes(
-            person=None, period=period, organisation=organisation, outcome=outcome
-        )
-        if fmt == "json":
-            from guichet.reports.views import json_chunks
-
-            for chunk in json_chunks(rows):
-                self.stdout.write(chunk, ending="")
-            return
-        writer = csv.writer(self.stdout)
-        writer.writerow(EXPORT_FIELDS)
-        for row in rows:
-            writer.writerow([_blank(row[f]) for f in EXPORT_FIELDS])
+        rows = ticket_outcomes(person=OPERATOR, period=period, organisation=organisation, outcome=outcome)
+        # The web export's writers: the same columns, and the same spreadsheet-formula guard.
+        for chunk in json_chunks(rows) if fmt == "json" else csv_lines(rows):
+            self.stdout.write(chunk, ending="")
 
     def _ticket(self, options: dict[str, Any]) -> None:
         try:
-            ticket = selectors.visible_ticket(None, options["ticket_id"])
-        except NotVisible as exc:
+            ticket = get_ticket(OPERATOR, options["ticket_id"])
+        except Ticket.DoesNotExist as exc:
             raise CommandError(_("No ticket #%(id)s.") % {"id": options["ticket_id"]}) from exc
-        statement = selectors.ticket_sla_statement(ticket)
+        statement = ticket_sla_statement(ticket, person=OPERATOR)
         data = statement.as_dict()
         if options["format"] == "json":
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
