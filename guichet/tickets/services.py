@@ -433,34 +433,9 @@ def _insert_statement(objs: Sequence[Model]) -> tuple[str, list[Any]] | None:
             value = f.pre_save(obj, True)
             if hasattr(value, "resolve_expression"):
                 return None
-            if isinstance(value, _SqlValue):
-                params.append(value)  # expanded below, after the row is complete
-            else:
-                params.append(f.get_db_prep_save(value, connection=connection))
-    if not any(isinstance(p, _SqlValue) for p in params):
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        return sql.format(rows=", ".join([row] * len(objs))), params
-    rows, flat = [], []
-    for start in range(0, len(params), len(fields)):
-        holes = []
-        for p in params[start : start + len(fields)]:
-            if isinstance(p, _SqlValue):
-                holes.append(p.sql)
-                flat.extend(p.params)
-            else:
-                holes.append("%s")
-                flat.append(p)
-        rows.append("(" + ", ".join(holes) + ")")
-    return sql.format(rows=", ".join(rows)), flat
-
-
-class _SqlValue:
-    """A column value given as SQL (only `_insert_family` uses it: the parent's new id)."""
-
-    __slots__ = ("params", "sql")
-
-    def __init__(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.sql, self.params = sql, list(params)
+            params.append(f.get_db_prep_save(value, connection=connection))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return sql.format(rows=", ".join([row] * len(objs))), params
 
 
 def _inserted(objs: Sequence[Model], ids: Sequence[int], alias: str) -> None:
@@ -517,76 +492,9 @@ def _insert_groups(*groups: Sequence[Model]) -> None:
         _inserted(group, sorted(pk for g, pk in rows if g == n), alias)
 
 
-_ID_MARK = "\x00guichet-new-id\x00"
-_ACKNOWLEDGEMENT = _("We have received your request #%(id)s. Our support team will answer you soon.")
-
-
-def _insert_family(
-    parent: Model, groups: Sequence[Sequence[Model]], id_texts: Sequence[tuple[Model, str, str]] = ()
-) -> None:
-    """Insert a new row and groups of new rows that refer to it (their foreign key holds the parent
-    instance, still without id). `id_texts` are (row, field, text with `%(id)s`): text fields that
-    quote the parent's id. On PostgreSQL in one statement (the parent's INSERT is the first
-    data-modifying CTE, the others read its RETURNING): one round trip for the whole family.
-    Elsewhere, or whenever a row needs the ORM, the parent first, then `_insert_groups`."""
-    alias = router.db_for_write(type(parent))
-    connection = connections[alias]
-    links = [
-        (obj, f)
-        for group in groups
-        for obj in group
-        for f in obj._meta.concrete_fields
-        if f.is_relation and f.is_cached(obj) and f.get_cached_value(obj) is parent
-    ]
-    combined = connection.vendor == "postgresql" and all(
-        router.db_for_write(type(g[0])) == alias for g in groups
-    )
-    if combined:
-        qn = connection.ops.quote_name
-        new_id = f"(SELECT {qn(type(parent)._meta.pk.column)} FROM p)"
-        for obj, f in links:
-            setattr(obj, f.attname, _SqlValue(new_id))
-        for obj, name, text in id_texts:
-            before, after = (text % {"id": _ID_MARK}).split(_ID_MARK)
-            setattr(obj, name, _SqlValue(f"(%s::text || {new_id}::text || %s::text)", (before, after)))
-        try:
-            built = [_insert_statement([parent])] + [_insert_statement(group) for group in groups]
-        finally:
-            for obj, f in links:
-                setattr(obj, f.attname, None)
-        if all(b is not None for b in built):
-            names = ["p"] + [f"i{n}" for n in range(1, len(built))]
-            ctes = ", ".join(f"{name} AS ({sql})" for name, (sql, _params) in zip(names, built, strict=True))
-            union = " UNION ALL ".join(
-                f"SELECT {n} AS g, {qn(type(group[0])._meta.pk.column)} AS pk FROM {names[n]}"
-                for n, group in enumerate([[parent], *groups])
-            )
-            params = [p for _sql, group_params in built for p in group_params]
-            with hotsql.cursor(alias) as cursor:
-                cursor.execute(f"WITH {ctes} {union}", params)
-                rows = cursor.fetchall()
-            _inserted([parent], [pk for g, pk in rows if g == 0], alias)
-            for n, group in enumerate(groups, start=1):
-                # One statement's sequence values grow in the order of its VALUES rows.
-                _inserted(group, sorted(pk for g, pk in rows if g == n), alias)
-            _family_set(parent, links, id_texts)
-            return
-    _insert(parent)
-    _family_set(parent, links, id_texts)
-    _insert_groups(*groups)
-
-
-def _family_set(
-    parent: Model, links: Sequence[tuple[Model, Any]], id_texts: Sequence[tuple[Model, str, str]]
-) -> None:
-    for obj, f in links:
-        setattr(obj, f.attname, parent.pk)  # (setting the id forgets the cached instance)
-        f.set_cached_value(obj, parent)
-    for obj, name, text in id_texts:
-        setattr(obj, name, text % {"id": parent.pk})
-
-
 # --- Opening a ticket -----------------------------------------------------------------------------
+
+_ACKNOWLEDGEMENT = _("We have received your request #%(id)s. Our support team will answer you soon.")
 
 
 def open_ticket(
@@ -690,6 +598,8 @@ def open_ticket(
             external_id=external_id,
             **sla.cached_fields(state),
         )
+        # The ticket first: the rows below it take its id when they are built.
+        _insert(ticket)
         first.ticket = ticket
         message = Message(
             ticket=ticket,
@@ -706,37 +616,33 @@ def open_ticket(
             ticket=ticket,
             kind=MessageKind.AUTO,
             channel=channel if channel != Channel.PHONE else Channel.EMAIL,
-            body="",  # quotes the ticket's id: filled in by _insert_family
+            body=str(_ACKNOWLEDGEMENT) % {"id": ticket.pk},
             created_at=at,
             delivered_at=at,
         )
-        # The ticket and the rows below it: one round trip on PostgreSQL. The ids come back (the
+        # The rows below the ticket: one round trip on PostgreSQL. The ids come back (the
         # attachments need the message's).
-        _insert_family(
-            ticket,
+        _insert_groups(
+            (message, acknowledgement),
+            (first,),
             (
-                (message, acknowledgement),
-                (first,),
-                (
-                    AuditEntry(
-                        ticket=ticket,
-                        actor=actor,
-                        at=at,
-                        action="ticket.opened",
-                        changes=_jsonable(
-                            {
-                                "priority": priority,
-                                "channel": channel,
-                                "contract": contract.pk if contract else None,
-                                "sla": ticket.sla_state,
-                                "due": ticket.sla_due_at,
-                            }
-                        ),
-                        reason="",
+                AuditEntry(
+                    ticket=ticket,
+                    actor=actor,
+                    at=at,
+                    action="ticket.opened",
+                    changes=_jsonable(
+                        {
+                            "priority": priority,
+                            "channel": channel,
+                            "contract": contract.pk if contract else None,
+                            "sla": ticket.sla_state,
+                            "due": ticket.sla_due_at,
+                        }
                     ),
+                    reason="",
                 ),
             ),
-            [(acknowledgement, "body", str(_ACKNOWLEDGEMENT))],
         )
         _attach(message, attachments)
     return ticket
