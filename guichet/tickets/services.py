@@ -14,23 +14,23 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Max, Model, signals
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guichet import fastsql
 from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Organisation, Plan, Priority
-from guichet.tickets import hotsql, sla
+from guichet.tickets import sla
 from guichet.tickets.models import (
     OPEN_STATUSES,
     WAITING_STATUSES,
@@ -392,106 +392,6 @@ def _attach(message: Message, attachments: Iterable[Any]) -> list[Attachment]:
     return rows
 
 
-# --- Inserting new rows cheaply ------------------------------------------------------------------
-
-
-@functools.cache  # per model and database: the schema does not change in a running process
-def _insert_plan(model: type[Model], alias: str) -> tuple[str, list[Any]] | None:
-    """The INSERT … RETURNING pk statement the ORM would build for a new `model` row, or None
-    when the plain ORM must be used (no RETURNING, or columns the database fills in)."""
-    connection = connections[alias]
-    meta = model._meta
-    if not connection.features.can_return_rows_from_bulk_insert or meta.db_returning_fields != [meta.pk]:
-        return None
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    if any(getattr(f, "generated", False) or hasattr(f, "get_placeholder") for f in fields):
-        return None
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
-        f" VALUES {{rows}} RETURNING {qn(meta.pk.column)}"
-    )
-    return sql, fields
-
-
-def _insert_statement(objs: Sequence[Model]) -> tuple[str, list[Any]] | None:
-    """The INSERT … RETURNING pk of these new rows (one model) and its parameters, prepared as the
-    ORM would (each field's `pre_save` and `get_db_prep_save`); None when the ORM must save them:
-    save signal receivers, expressions as values, a backend without RETURNING."""
-    model = type(objs[0])
-    alias = router.db_for_write(model)
-    plan = _insert_plan(model, alias)
-    if plan is None or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
-        return None
-    sql, fields = plan
-    connection = connections[alias]
-    params: list[Any] = []
-    for obj in objs:
-        if obj.pk is not None or not obj._state.adding:
-            raise ValueError(f"{model.__name__} rows inserted here must be new")
-        for f in fields:
-            value = f.pre_save(obj, True)
-            if hasattr(value, "resolve_expression"):
-                return None
-            params.append(f.get_db_prep_save(value, connection=connection))
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return sql.format(rows=", ".join([row] * len(objs))), params
-
-
-def _inserted(objs: Sequence[Model], ids: Sequence[int], alias: str) -> None:
-    for obj, pk in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = alias
-
-
-def _insert(*objs: Model) -> None:
-    """Insert new instances of one model with one statement, as `save()`/`bulk_create()` would.
-
-    Opening a ticket writes five rows; compiling those INSERTs through the ORM cost more CPU than
-    everything else the service does, so the statement is built once per model and only the
-    values are prepared."""
-    alias = router.db_for_write(type(objs[0]))
-    built = _insert_statement(objs)
-    if built is None:
-        for obj in objs:
-            obj.save(using=alias)
-        return
-    with hotsql.cursor(alias) as cursor:
-        cursor.execute(*built)
-        _inserted(objs, [r[0] for r in cursor.fetchall()], alias)
-
-
-def _insert_groups(*groups: Sequence[Model]) -> None:
-    """Insert several groups of new rows (one model per group, rows that do not refer to each
-    other). On PostgreSQL in one statement, one data-modifying CTE per group: one round trip
-    instead of one per group. Elsewhere, or whenever a group needs the ORM, one `_insert` each."""
-    alias = router.db_for_write(type(groups[0][0]))
-    connection = connections[alias]
-    if connection.vendor != "postgresql" or any(router.db_for_write(type(g[0])) != alias for g in groups):
-        for group in groups:
-            _insert(*group)
-        return
-    built = [_insert_statement(group) for group in groups]
-    if any(b is None for b in built):
-        for group in groups:
-            _insert(*group)
-        return
-    qn = connection.ops.quote_name
-    ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _params) in enumerate(built))
-    union = " UNION ALL ".join(
-        f"SELECT {n} AS g, {qn(type(group[0])._meta.pk.column)} AS pk FROM i{n}"
-        for n, group in enumerate(groups)
-    )
-    params = [p for _sql, group_params in built for p in group_params]
-    with hotsql.cursor(alias) as cursor:
-        cursor.execute(f"WITH {ctes} {union}", params)
-        rows = cursor.fetchall()
-    for n, group in enumerate(groups):
-        # One statement's sequence values grow in the order of its VALUES rows.
-        _inserted(group, sorted(pk for g, pk in rows if g == n), alias)
-
-
 # --- Opening a ticket -----------------------------------------------------------------------------
 
 _ACKNOWLEDGEMENT = _("We have received your request #%(id)s. Our support team will answer you soon.")
@@ -599,7 +499,7 @@ def open_ticket(
             **sla.cached_fields(state),
         )
         # The ticket first: the rows below it take its id when they are built.
-        _insert(ticket)
+        fastsql.insert(ticket)
         first.ticket = ticket
         message = Message(
             ticket=ticket,
@@ -622,7 +522,7 @@ def open_ticket(
         )
         # The rows below the ticket: one round trip on PostgreSQL. The ids come back (the
         # attachments need the message's).
-        _insert_groups(
+        fastsql.insert_groups(
             (message, acknowledgement),
             (first,),
             (

@@ -29,7 +29,7 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
 
 
 def _sql(logged: str) -> str:
-    # Statements bound server-side (guichet.tickets.hotsql, PostgreSQL) are logged by Django as
+    # Statements bound server-side (guichet.fastsql, PostgreSQL) are logged by Django as
     # "QUERY = '<sql>' - PARAMS = (...)".
     logged = logged.lstrip()
     return logged.removeprefix("QUERY = '").lstrip()
