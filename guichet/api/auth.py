@@ -19,9 +19,9 @@ from django.utils import timezone, translation
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from guichet import fastsql
 from guichet.accounts.models import ApiToken, Person
 from guichet.contracts.models import Organisation
-from guichet.tickets import hotsql
 
 # last_used_at is informative ("is this token still in use?"): writing it on every request would
 # turn every read into a write, so it is refreshed at most once a minute.
@@ -77,7 +77,7 @@ _JOINED = (("t", ApiToken), ("p", Person), ("o", Organisation))
 @functools.cache  # per alias: the backend and the schema do not change in a running process
 def _token_sql(alias: str) -> str:
     qn = connections[alias].ops.quote_name
-    columns = ", ".join(hotsql.select_list(model, alias, table) for table, model in _JOINED)
+    columns = ", ".join(fastsql.select_list(model, alias, table) for table, model in _JOINED)
     person_fk = qn(_column(Person._meta.get_field("organisation")))
     token_fk = qn(_column(ApiToken._meta.get_field("person")))
     return (
@@ -92,7 +92,7 @@ def _token_sql(alias: str) -> str:
 def _token_with_person(digest: str) -> ApiToken | None:
     """The token with this digest, its `person` and the person's `organisation` loaded, or None."""
     alias = router.db_for_read(ApiToken)
-    with hotsql.cursor(alias) as cursor:
+    with fastsql.cursor(alias) as cursor:
         cursor.execute(_token_sql(alias), [digest])
         row = cursor.fetchone()
     if row is None:
@@ -103,7 +103,7 @@ def _token_with_person(digest: str) -> ApiToken | None:
         values = row[start : start + len(model._meta.concrete_fields)]
         start += len(values)
         # The organisation is an outer join: all NULL for staff.
-        instances.append(None if values[0] is None else hotsql.instance(model, alias, table, values))
+        instances.append(None if values[0] is None else fastsql.instance(model, alias, table, values))
     token, person, organisation = instances
     # Inner joins: the token and its person are never NULL (only the organisation may be).
     assert isinstance(token, ApiToken) and isinstance(person, Person)

@@ -9,11 +9,11 @@ from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet import sla
+from guichet import fastsql, sla
 from guichet.accounts.models import validate_time_zone
 
 # The words of the SLA core (one definition each, in guichet.sla) with their translated labels.
@@ -82,15 +82,11 @@ class Organisation(models.Model):
         one_day = dt.timedelta(days=1)
         # Hand-written SQL: this runs on every ticket opened, and building the equivalent queryset
         # (filters, an Exists annotation) cost the ORM more CPU than the rest of the lookup.
-        from django.db import router
-
-        from guichet.tickets import hotsql
-
         alias = router.db_for_read(Contract)
         n = len(Contract._meta.concrete_fields)
-        with hotsql.cursor(alias) as cursor:
+        with fastsql.cursor(alias) as cursor:
             cursor.execute(
-                f"SELECT {hotsql.select_list(Contract, alias, 'c')},"
+                f"SELECT {fastsql.select_list(Contract, alias, 'c')},"
                 f" EXISTS (SELECT 1 FROM {HolidayOverride._meta.db_table} h WHERE h.contract_id = c.id)"
                 f" FROM {Contract._meta.db_table} c"
                 " WHERE c.organisation_id = %s AND c.valid_from <= %s"
@@ -100,7 +96,7 @@ class Organisation(models.Model):
             )
             rows = cursor.fetchall()
         for row in rows:
-            contract = cast(Contract, hotsql.instance(Contract, alias, "c", row[:n]))
+            contract = cast(Contract, fastsql.instance(Contract, alias, "c", row[:n]))
             if contract.is_valid_at(instant):
                 contract.holiday_overrides_exist = bool(row[n])
                 contract.organisation = self  # the caller's instance: no second read

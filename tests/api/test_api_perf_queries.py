@@ -18,14 +18,18 @@ from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, T
 
 # A customer opening a P3: the token (1), the contract in force with whether it has holiday
 # overrides (1), then INSERTs of the ticket with its cached clock, both messages (one statement),
-# the SLA `applied` event and the audit entry (4; on PostgreSQL all of them are one statement).
+# the SLA `applied` event and the audit entry (4; on PostgreSQL the last three are one statement).
 CUSTOMER_OPEN_MAX = 6
+# On PostgreSQL: the token, the contract, the ticket's INSERT, then its message, event and audit
+# rows in one statement (data-modifying CTEs). It was 3 while the ticket's INSERT was one more CTE
+# of that statement; that step was dropped (no throughput out of the noise, see docs/api.md).
+POSTGRES_OPEN_MAX = 4
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
 
 
 def _sql(logged: str) -> str:
-    # Statements bound server-side (guichet.tickets.hotsql, PostgreSQL) are logged by Django as
+    # Statements bound server-side (guichet.fastsql, PostgreSQL) are logged by Django as
     # "QUERY = '<sql>' - PARAMS = (...)".
     logged = logged.lstrip()
     return logged.removeprefix("QUERY = '").lstrip()
@@ -48,7 +52,6 @@ def _assert_complete(ticket_id: int, actor_id: int) -> Ticket:
     kinds = list(Message.objects.filter(ticket=ticket).order_by("id").values_list("kind", flat=True))
     assert kinds == [MessageKind.REPLY, MessageKind.AUTO]
     ack = Message.objects.filter(ticket=ticket, kind=MessageKind.AUTO).get()
-    # On PostgreSQL the id is quoted by SQL in the same statement that creates the ticket.
     assert ack.body == f"We have received your request #{ticket.pk}. Our support team will answer you soon."
     events = list(SlaEvent.objects.filter(ticket=ticket).order_by("seq"))
     assert [(e.seq, e.kind) for e in events] == [(1, "applied")]
@@ -73,11 +76,11 @@ def test_customer_opens_a_ticket_in_a_bounded_number_of_queries(world):
     for table in ("tickets_ticket", "tickets_message", "tickets_slaevent", "tickets_auditentry"):
         assert f'INSERT INTO "{table}"' in written, table
     if connection.vendor == "postgresql":
-        # The ticket, message, event and audit rows go in one statement (data-modifying CTEs).
-        assert len(statements) <= CUSTOMER_OPEN_MAX - 3, "\n".join(statements)
-        (family,) = [s for s in statements if s.upper().startswith("WITH")]
-        for table in ("tickets_ticket", "tickets_message", "tickets_slaevent", "tickets_auditentry"):
-            assert f'INSERT INTO "{table}"' in family, table
+        assert len(statements) <= POSTGRES_OPEN_MAX, "\n".join(statements)
+        (children,) = [s for s in statements if s.upper().startswith("WITH")]
+        for table in ("tickets_message", "tickets_slaevent", "tickets_auditentry"):
+            assert f'INSERT INTO "{table}"' in children, table
+        assert 'INSERT INTO "tickets_ticket"' not in children
     ticket = _assert_complete(data["id"], world.alice.pk)
     assert ticket.contract_id == world.contract_a.pk
     assert data["sla"]["due_at"] is not None

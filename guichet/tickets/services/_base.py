@@ -1,0 +1,371 @@
+"""What the ticket services share (private to the package): `ServiceError`, the checks on the actor,
+the ticket and the time of a change (`at=`), input cleaning, the audit trail, the SLA ledger
+(`_append`, `_replay`, `_sync_pause`), notifications and attachments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guichet.accounts.models import Person
+from guichet.contracts import priorities
+from guichet.contracts.models import Priority
+from guichet.tickets import sla
+from guichet.tickets.models import (
+    WAITING_STATUSES,
+    Attachment,
+    AuditEntry,
+    Message,
+    SlaEvent,
+    SlaEventKind,
+    Status,
+    Ticket,
+)
+
+# The package's name, as when the services were one module: log configuration and filters still match.
+log = logging.getLogger("guichet.tickets.services")
+
+
+# Set while importing historical tickets: no notifications, no submission-time checks (R-PRIO-5).
+# import_ticket (importing.py) sets it; it lives here because the notification helpers read it.
+_importing: contextvars.ContextVar[bool] = contextvars.ContextVar("guichet_importing", default=False)
+
+
+class ServiceError(ValidationError):
+    """A refused request, with a translated message; nothing was changed."""
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _check_actor(actor: Person) -> None:
+    if actor is None or not actor.is_active:
+        raise ServiceError(_("This account is not allowed to act."), code="forbidden")
+
+
+def _require_staff(actor: Person) -> None:
+    _check_actor(actor)
+    if not actor.is_agent:
+        raise ServiceError(_("Only support staff can do this."), code="forbidden")
+
+
+def _check_ticket_access(actor: Person, ticket: Ticket) -> None:
+    _check_actor(actor)
+    if actor.is_agent:
+        return
+    if not (actor.is_customer and actor.organisation_id and actor.organisation_id == ticket.organisation_id):
+        # Same answer as for a ticket that does not exist: no existence leak.
+        raise ServiceError(_("No such ticket."), code="not_found")
+
+
+def _effective_at(actor: Person, ticket: Ticket | None, at: dt.datetime | None) -> dt.datetime:
+    now = _now()
+    if at is None:
+        instant = now
+    else:
+        if not actor.is_agent:
+            raise ServiceError(_("Only support staff can record past events."), code="forbidden")
+        if timezone.is_naive(at):
+            raise ServiceError(_("The time must include its time zone."), code="naive")
+        if at > now + dt.timedelta(seconds=5):
+            raise ServiceError(_("The time cannot be in the future."), code="future")
+        instant = at
+    if ticket is not None and ticket.pk:
+        last = ticket.sla_events.aggregate(last=Max("at"))["last"]
+        if last is not None and instant < last and at is not None:
+            raise ServiceError(
+                _("The time cannot be before the ticket's last recorded change."), code="order"
+            )
+        if instant < ticket.submitted_at:
+            raise ServiceError(_("The time cannot be before the ticket was submitted."), code="order")
+    return instant
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("contract", "organisation")
+        .get(pk=ticket.pk)
+    )
+
+
+def _copy_back(target: Ticket, source: Ticket) -> Ticket:
+    """Services return the fresh ticket; the caller's instance is refreshed too."""
+    if target is not source:
+        for f in Ticket._meta.concrete_fields:
+            setattr(target, f.attname, getattr(source, f.attname))
+    return source
+
+
+def _audit(
+    ticket: Ticket | None,
+    actor: Person | None,
+    action: str,
+    *,
+    at: dt.datetime,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        ticket=ticket, actor=actor, at=at, action=action, changes=_jsonable(changes or {}), reason=reason
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return sla.iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _replay(ticket: Ticket) -> sla.ClockState:
+    return sla.replay(ticket.sla_events.order_by("seq"))
+
+
+def _append(
+    ticket: Ticket,
+    kind: str,
+    *,
+    at: dt.datetime,
+    actor: Person | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    dedup_key: str = "",
+) -> tuple[SlaEvent, sla.ClockState]:
+    """Append one ledger event and refresh the ticket's cache from the replay (ticket is locked).
+
+    If the current clock's due instant passed before `at` and no sweep recorded it yet, the breach
+    is recorded first, at the due instant: no later change (a pause, a raise, a downgrade, a late
+    response) can hide a missed target."""
+    events = list(ticket.sla_events.order_by("seq"))
+    if kind != SlaEventKind.BREACHED:
+        prior = sla.replay(events)
+        if (
+            prior.has_sla
+            and not (prior.complete or prior.paused or prior.breached_at)
+            and prior.due_at is not None
+            and prior.due_at < at
+        ):
+            _append(ticket, SlaEventKind.BREACHED, at=prior.due_at, dedup_key="breached", data={"by": kind})
+            _audit(
+                ticket, None, "sla.breached", at=at, changes={"due": prior.due_at, "recorded_before": kind}
+            )
+            _notify_sla(ticket, "breached")
+            events = list(ticket.sla_events.order_by("seq"))
+    event = SlaEvent(
+        ticket=ticket,
+        seq=(events[-1].seq + 1) if events else 1,
+        kind=kind,
+        at=at,
+        actor=actor,
+        reason=reason,
+        data=_jsonable(data or {}),
+        dedup_key=dedup_key,
+    )
+    state = sla.replay([*events, event])
+    event.due_at = state.due_at
+    event.save()
+    for name, value in sla.cached_fields(state).items():
+        setattr(ticket, name, value)
+    return event, state
+
+
+def _save(ticket: Ticket, at: dt.datetime) -> None:
+    ticket.updated_at = max(ticket.updated_at or at, at)
+    ticket.save()
+
+
+def _clean_text(value: str, label, *, max_length: int | None = None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ServiceError(_("%(field)s is required.") % {"field": label}, code="required")
+    if max_length and len(text) > max_length:
+        raise ServiceError(
+            _("%(field)s is too long (at most %(n)s characters).") % {"field": label, "n": max_length},
+            code="too_long",
+        )
+    return text
+
+
+_PHONE = re.compile(r"^\+?[0-9 ().-]{6,31}$")
+
+
+def _clean_phone(value: str) -> str:
+    phone = (value or "").strip()
+    if phone and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6):
+        raise ServiceError(_("“%(phone)s” is not a valid phone number.") % {"phone": phone}, code="phone")
+    return phone
+
+
+def _profile_phone(person: Person) -> str:
+    """The phone on the person's profile, if it is a usable number (a bad profile blocks nothing)."""
+    try:
+        return _clean_phone(person.phone)
+    except ServiceError:
+        return ""
+
+
+def _clean_priority(priority: str) -> str:
+    if priority not in Priority.values:
+        raise ServiceError(_("Choose a priority from P1 to P4."), code="priority")
+    return str(priority)
+
+
+def _check_confirmation(priority: str, impact_confirmed: bool, contact_phone: str) -> None:
+    info = priorities.info(priority)
+    if info.needs_confirmation and not impact_confirmed:
+        raise ServiceError(
+            _(
+                "Choosing %(priority)s requires confirming its impact and that you stay available "
+                "until the request is resolved."
+            )
+            % {"priority": priority},
+            code="confirmation",
+        )
+    if info.needs_phone and not contact_phone:
+        raise ServiceError(
+            _("A P1 request needs a phone number where the support team can reach you."), code="phone"
+        )
+
+
+def _notify_message(message: Message) -> None:
+    from guichet.tickets.notifications import send_message_notification
+
+    if _importing.get():
+        return
+
+    try:
+        send_message_notification.enqueue(message.pk)
+    except Exception:  # a mail queue outage must not lose the reply itself
+        log.exception("could not enqueue the notification of message %s", message.pk)
+
+
+def _notify_sla(ticket: Ticket, kind: str) -> None:
+    from guichet.tickets.notifications import send_sla_alert
+
+    if _importing.get():
+        return
+
+    try:
+        send_sla_alert.enqueue(ticket.pk, kind)
+    except Exception:
+        log.exception("could not enqueue the SLA alert for ticket %s", ticket.pk)
+
+
+def _sync_pause(ticket: Ticket, *, at: dt.datetime, actor: Person | None, reason: str = "") -> None:
+    """Pause the clock while the ticket is solved or closed, or waiting when the contract says so;
+    resume it otherwise."""
+    state = _replay(ticket)
+    if not state.has_sla or state.complete:
+        return
+    should_pause = ticket.status in (Status.SOLVED, Status.CLOSED) or (
+        ticket.status in WAITING_STATUSES and state.pause_when_waiting
+    )
+    if should_pause and not state.paused:
+        _append(
+            ticket, SlaEventKind.PAUSED, at=at, actor=actor, reason=reason, data={"status": ticket.status}
+        )
+    elif not should_pause and state.paused:
+        _append(
+            ticket, SlaEventKind.RESUMED, at=at, actor=actor, reason=reason, data={"status": ticket.status}
+        )
+
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def _check_attachments(attachments: list[Any]) -> None:
+    """Refuse oversized files before anything is written."""
+    limit = int(getattr(settings, "GUICHET_MAX_ATTACHMENT_BYTES", MAX_ATTACHMENT_BYTES))
+    for upload in attachments:
+        if (getattr(upload, "size", None) or 0) > limit:
+            raise ServiceError(
+                _("“%(name)s” is too large (at most %(n)s bytes).") % {"name": upload.name, "n": limit},
+                code="too_large",
+            )
+
+
+def _attach(message: Message, attachments: Iterable[Any]) -> list[Attachment]:
+    rows = []
+    for upload in attachments:
+        size = getattr(upload, "size", None) or 0
+        name = (getattr(upload, "name", "") or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:255]
+        row = Attachment(
+            message=message,
+            filename=name or "attachment",
+            content_type=getattr(upload, "content_type", None) or "application/octet-stream",
+            size=size,
+        )
+        row.file.save(name or "attachment", upload, save=False)
+        row.save()
+        rows.append(row)
+    return rows
+
+
+# --- The scaffold of a change to one ticket --------------------------------------------------------
+
+
+class TicketChange:
+    """A change to one ticket in progress, given by `ticket_change`: `.ticket` is the locked, fresh
+    row to change; `.at` the instant of the change; `.actor` who makes it."""
+
+    __slots__ = ("_audited", "actor", "at", "ticket")
+
+    def __init__(self, actor: Person, ticket: Ticket, at: dt.datetime) -> None:
+        self.actor, self.ticket, self.at = actor, ticket, at
+        self._audited = False
+
+    def audit(self, action: str, *, changes: dict[str, Any] | None = None, reason: str = "") -> AuditEntry:
+        """The change's audit entry: on the ticket, by the actor, at the change's instant."""
+        self._audited = True
+        return _audit(self.ticket, self.actor, action, at=self.at, changes=changes, reason=reason)
+
+
+@contextlib.contextmanager
+def ticket_change(
+    *,
+    actor: Person,
+    ticket: Ticket,
+    at: dt.datetime | None,
+    check: Callable[[Ticket], None] | None = None,
+) -> Iterator[TicketChange]:
+    """What every change to an existing ticket does around its own work.
+
+    In one transaction: lock and re-read the ticket; `check(locked)` if given (refusals that must
+    come before the time's); the instant of the change from `at` (`_effective_at`: staff only, not
+    in the future, not before the ledger's last event). Then the body runs and calls `.audit(…)`.
+    On a normal exit the ticket is saved with its `updated_at`, and once committed the caller's
+    instance gets the saved values. A refusal raised in the body rolls everything back and leaves
+    the caller's instance as it was."""
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if check is not None:
+            check(locked)
+        change = TicketChange(actor, locked, _effective_at(actor, locked, at))
+        yield change
+        if not change._audited:
+            # A programming error, not a refusal: every change to a ticket is audited.
+            raise RuntimeError("a ticket change must write its audit entry (TicketChange.audit)")
+        _save(locked, change.at)
+    _copy_back(ticket, locked)

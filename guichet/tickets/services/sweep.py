@@ -1,0 +1,128 @@
+"""Background work: the SLA sweep (warnings and breaches that fell due), the release of replies held
+for the customer's business hours, and the replay of a ticket's ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from guichet.tickets import sla
+from guichet.tickets.models import (
+    Message,
+    SlaEventKind,
+    Ticket,
+)
+from guichet.tickets.services._base import _append, _audit, _notify_message, _notify_sla, _now, _replay, log
+
+
+def sweep_sla(now: dt.datetime | None = None, *, batch_size: int = 500) -> dict[str, int]:
+    """Record the warnings and breaches due by `now`. Idempotent and safe with concurrent workers:
+    each ticket is claimed with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL), re-checked under the
+    lock, and a unique key makes a second record of the same warning or breach impossible.
+    A breach is recorded at the due instant, whenever the sweep runs."""
+    now = now or _now()
+    counts = {"warned": 0, "breached": 0, "skipped": 0, "failed": 0}
+    while True:
+        ids = list(
+            Ticket.objects.filter(next_sla_event_at__lte=now)
+            .order_by("next_sla_event_at", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        progressed = False
+        for pk in ids:
+            try:
+                done = _sweep_one(pk, now)
+            except Exception:
+                # One broken ticket must not stop the warnings and breaches of all the others.
+                log.exception("SLA sweep failed for ticket %s", pk)
+                counts["failed"] += 1
+                continue
+            for key, n in done.items():
+                counts[key] += n
+            progressed = progressed or any(done[k] for k in ("warned", "breached"))
+        if len(ids) < batch_size or not progressed:
+            break
+    return counts
+
+
+def _sweep_one(pk: int, now: dt.datetime) -> dict[str, int]:
+    done = {"warned": 0, "breached": 0, "skipped": 0}
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=pk, next_sla_event_at__lte=now)
+            .select_related("contract")
+            .first()
+        )
+        if ticket is None:
+            done["skipped"] = 1  # another worker has it, or it changed meanwhile
+            return done
+        state = _replay(ticket)
+        while state.next_event_at is not None and state.next_event_at <= now:
+            try:
+                with transaction.atomic():
+                    if state.due_at is not None and state.due_at <= now:
+                        _append(ticket, SlaEventKind.BREACHED, at=state.due_at, dedup_key="breached")
+                        kind = "breached"
+                    else:
+                        _append(
+                            ticket,
+                            SlaEventKind.WARNED,
+                            at=state.warn_at,
+                            data={"due": state.due_at},
+                            dedup_key=sla.warn_key(state.due_at),
+                        )
+                        kind = "warned"
+            except IntegrityError:
+                # Recorded by a concurrent worker: nothing to do (exactly once).
+                done["skipped"] += 1
+                break
+            done[kind] += 1
+            _audit(ticket, None, f"sla.{kind}", at=now, changes={"due": state.due_at})
+            _notify_sla(ticket, kind)
+            state = _replay(ticket)
+        for name, value in sla.cached_fields(state).items():
+            setattr(ticket, name, value)
+        ticket.save(update_fields=[*sla.CACHED_FIELDS])
+    return done
+
+
+def deliver_held_messages(now: dt.datetime | None = None) -> int:
+    """Release the replies held outside the customer's business hours (R-PRIO-7)."""
+    now = now or _now()
+    delivered = 0
+    ids = list(
+        Message.objects.filter(delivered_at__isnull=True, deliver_at__lte=now)
+        .order_by("deliver_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            message = (
+                Message.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, delivered_at__isnull=True)
+                .first()
+            )
+            if message is None:
+                continue
+            message.delivered_at = now
+            message.save(update_fields=["delivered_at"])
+            _audit(
+                message.ticket,
+                None,
+                "message.delivered",
+                at=now,
+                changes={"message": message.pk, "held_until": message.deliver_at},
+            )
+            _notify_message(message)
+            delivered += 1
+    return delivered
+
+
+def ticket_sla_state(ticket: Ticket) -> sla.ClockState:
+    """The replay of a ticket's ledger (for explanations and checks; never needed to list tickets)."""
+    return _replay(ticket)
