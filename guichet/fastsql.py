@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, router
 from django.db.models import Model, signals
@@ -38,7 +38,7 @@ def _prepared_cursor_class() -> type:
     import psycopg
 
     class PreparedCursor(psycopg.Cursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        def execute(self, query, params=None, *, prepare=None, binary=None):
             return super().execute(query, params, prepare=True, binary=binary)
 
     return PreparedCursor
@@ -57,10 +57,18 @@ def cursor(alias: str):
         # allowing the explicit prepare=True of this one.
         raw.prepare_threshold = NEVER_AUTOMATIC
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_prepared_cursor_class()(raw))
+        # Django's own (private) wrapping: query logging, execute wrappers, error mapping.
+        return cast(Any, connection)._prepare_cursor(_prepared_cursor_class()(raw))
 
 
 # --- Hand-written SELECTs ------------------------------------------------------------------------
+
+
+def column(field: Any) -> str:
+    """A concrete field's column name (the stubs allow None, for fields without one)."""
+    name = field.column
+    assert isinstance(name, str), field
+    return name
 
 
 @functools.cache  # per model and database: the schema does not change in a running process
@@ -75,7 +83,7 @@ def _columns(
         converters.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
     qn = connection.ops.quote_name
     return (
-        ", ".join(f"{table_alias}.{qn(f.column)}" for f in fields),
+        ", ".join(f"{table_alias}.{qn(column(f))}" for f in fields),
         [f.attname for f in fields],
         converters,
     )
@@ -113,8 +121,8 @@ def _insert_plan(model: type[Model], alias: str) -> tuple[str, list[Field]] | No
         return None
     qn = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
-        f" VALUES {{rows}} RETURNING {qn(meta.pk.column)}"
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(column(f)) for f in fields)})"
+        f" VALUES {{rows}} RETURNING {qn(column(meta.pk))}"
     )
     return sql, fields
 
@@ -175,15 +183,16 @@ def insert_groups(*groups: Sequence[Model]) -> None:
         for group in groups:
             insert(*group)
         return
-    built = [_insert_statement(group) for group in groups]
-    if any(b is None for b in built):
+    statements = [_insert_statement(group) for group in groups]
+    built = [b for b in statements if b is not None]
+    if len(built) != len(statements):
         for group in groups:
             insert(*group)
         return
     qn = connection.ops.quote_name
     ctes = ", ".join(f"i{n} AS ({sql})" for n, (sql, _params) in enumerate(built))
     union = " UNION ALL ".join(
-        f"SELECT {n} AS g, {qn(type(group[0])._meta.pk.column)} AS pk FROM i{n}"
+        f"SELECT {n} AS g, {qn(column(type(group[0])._meta.pk))} AS pk FROM i{n}"
         for n, group in enumerate(groups)
     )
     params = [p for _sql, group_params in built for p in group_params]

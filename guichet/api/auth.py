@@ -13,7 +13,7 @@ import functools
 import zoneinfo
 
 from django.db import connections, router
-from django.db.models import Field, Q
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from ninja.errors import AuthenticationError
@@ -61,13 +61,6 @@ def request_person(request: HttpRequest) -> Person:
     return auth
 
 
-def _column(field: Field) -> str:
-    """A concrete field's column (Django allows None only for fields without one, e.g. many-to-many)."""
-    if field.column is None:
-        raise TypeError(f"{field!r} has no column")
-    return field.column
-
-
 # The token, its person and the person's organisation, read with one SQL statement built once per
 # database: the same join as select_related("person", "person__organisation"), without the ORM
 # compiling it again on every request (that compilation cost more CPU than the query itself).
@@ -78,14 +71,14 @@ _JOINED = (("t", ApiToken), ("p", Person), ("o", Organisation))
 def _token_sql(alias: str) -> str:
     qn = connections[alias].ops.quote_name
     columns = ", ".join(fastsql.select_list(model, alias, table) for table, model in _JOINED)
-    person_fk = qn(_column(Person._meta.get_field("organisation")))
-    token_fk = qn(_column(ApiToken._meta.get_field("person")))
+    person_fk = qn(fastsql.column(Person._meta.get_field("organisation")))
+    token_fk = qn(fastsql.column(ApiToken._meta.get_field("person")))
     return (
         f"SELECT {columns} FROM {qn(ApiToken._meta.db_table)} t"
-        f" INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn(_column(Person._meta.pk))} = t.{token_fk}"
+        f" INNER JOIN {qn(Person._meta.db_table)} p ON p.{qn(fastsql.column(Person._meta.pk))} = t.{token_fk}"
         f" LEFT OUTER JOIN {qn(Organisation._meta.db_table)} o"
-        f" ON o.{qn(_column(Organisation._meta.pk))} = p.{person_fk}"
-        f" WHERE t.{qn(_column(ApiToken._meta.get_field('digest')))} = %s"
+        f" ON o.{qn(fastsql.column(Organisation._meta.pk))} = p.{person_fk}"
+        f" WHERE t.{qn(fastsql.column(ApiToken._meta.get_field('digest')))} = %s"
     )
 
 

@@ -1,7 +1,7 @@
 """The pre-submission preview, as a thin call to the same terms a new ticket gets.
 
-It reads the contract in force and asks the ticket/SLA glue (`guichet.tickets.sla.terms_data`) for
-each priority's target and calendar, then adds the target on that calendar: no SLA arithmetic here.
+It reads the contract in force and asks it for each priority's terms (`Contract.terms`, the SLA core's
+policy), then adds the target on that calendar: no SLA arithmetic here.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import datetime as dt
 
 from guichet.contracts.models import Organisation, Priority
 from guichet.contracts.priorities import PRIORITIES
-from guichet.tickets import sla as ticket_sla
+from guichet.sla import CalendarSpec
 
 
-def calendar_summary(spec: dict) -> str:
-    holidays = spec["country"] + (f"-{spec['subdivision']}" if spec.get("subdivision") else "")
-    return f"{spec['hours']} {spec['region']}, {spec['timezone']}, holidays {holidays}"
+def calendar_summary(spec: CalendarSpec) -> str:
+    holidays = spec.country + (f"-{spec.subdivision}" if spec.subdivision else "")
+    return f"{spec.hours} {spec.region}, {spec.timezone}, holidays {holidays}"
 
 
 def preview_for(org: Organisation, at: dt.datetime) -> dict:
@@ -32,10 +32,9 @@ def preview_for(org: Organisation, at: dt.datetime) -> dict:
         return out
     zone = contract.zone
     for priority in Priority.values:
-        terms = ticket_sla.terms_data(contract, priority)
-        target = dt.timedelta(seconds=terms["target_seconds"])
-        calendar = ticket_sla.calendar_from_spec(terms["calendar"])
-        due = calendar.add(at, target)
+        terms = contract.terms(priority)
+        target = terms.target
+        due = terms.calendar.calendar().add(at, target)
         out["priorities"].append(
             {
                 "priority": priority,
@@ -43,7 +42,7 @@ def preview_for(org: Organisation, at: dt.datetime) -> dict:
                 "target_minutes": int(target.total_seconds() // 60),
                 "due": due.astimezone(zone),
                 "due_utc": due.astimezone(dt.UTC),
-                "calendar": calendar_summary(terms["calendar"]),
+                "calendar": calendar_summary(terms.calendar),
             }
         )
     return out

@@ -85,6 +85,7 @@ class OutboundKind(models.TextChoices):
     ACKNOWLEDGEMENT = "ack", _("Acknowledgement of a new ticket")
     REPLY = "reply", _("Agent reply")
     NOTICE = "notice", _("Automatic notice")
+    ALERT = "alert", _("SLA alert to an agent")
 
 
 class OutboundStatus(models.TextChoices):
@@ -123,6 +124,9 @@ class OutboundMail(models.Model):
     )
     to_address = models.CharField(_("recipient"), max_length=320)
     subject = models.CharField(_("subject"), max_length=300)
+    # Mail that carries neither a ticket message nor an inbound mail (an SLA alert) is sent once per
+    # key: a retried task finds the row it recorded.
+    dedup_key = models.CharField(_("idempotency key"), max_length=200, blank=True, default="")
     in_reply_to = models.CharField(_("In-Reply-To"), max_length=998, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=OutboundStatus.choices, default=OutboundStatus.PENDING
@@ -146,6 +150,9 @@ class OutboundMail(models.Model):
                 fields=["inbound", "kind"],
                 condition=models.Q(inbound__isnull=False),
                 name="outbound_once_per_inbound",
+            ),
+            models.UniqueConstraint(
+                fields=["dedup_key"], condition=~models.Q(dedup_key=""), name="outbound_once_per_key"
             ),
         ]
         indexes = [models.Index(fields=["to_address", "kind", "created_at"], name="outbound_rate")]

@@ -3,8 +3,9 @@ customer's answer threads back (In-Reply-To/References), and marked so that auto
 our own ingestion never answer it with more machine mail (X-Loop, Auto-Submitted,
 X-Auto-Response-Suppress; RFC 3834).
 
-`send_ticket_mail` is the one way to send: other modules (e.g. guichet.tickets.notifications)
-should call it rather than `send_mail`, or their mail cannot be threaded.
+`send_ticket_mail` is the one way to send mail about a ticket — acknowledgements, replies, notices
+and agent alerts alike (guichet.mail.notifications): never `send_mail`, or the mail has no record,
+no loop headers and no retry.
 """
 
 from __future__ import annotations
@@ -99,18 +100,22 @@ def send_ticket_mail(
     ticket_message=None,
     inbound: InboundMessage | None = None,
     auto: str = "",
+    key: str = "",
 ) -> OutboundMail:
-    """Record then send one mail about `ticket`; at most once per (ticket message or inbound, kind).
+    """Record then send one mail about `ticket`; at most once per (ticket message or inbound, kind),
+    or per `key` (an idempotency key, e.g. one SLA alert per recipient and due instant).
 
     The row is committed before sending: a retry after a crash resends with the *same* Message-ID,
-    which mail clients show once.
+    which mail clients show once. Alerts to agents are not threaded with the customer's mail.
     """
-    in_reply_to, references = thread_headers(ticket)
+    in_reply_to, references = thread_headers(ticket) if kind != OutboundKind.ALERT else ("", [])
     if inbound is not None:
         in_reply_to = inbound.message_id
         references = [*(m for m in references if m != inbound.message_id), inbound.message_id][-20:]
     lookup: dict[str, object] = {"kind": kind}
-    if ticket_message is not None:
+    if key:
+        lookup["dedup_key"] = key
+    elif ticket_message is not None:
         lookup["ticket_message"] = ticket_message
     elif inbound is not None:
         lookup["inbound"] = inbound
@@ -127,6 +132,7 @@ def send_ticket_mail(
                     to_address=to,
                     subject=subject[:300],
                     in_reply_to=in_reply_to,
+                    dedup_key=key,
                 )
         except IntegrityError:
             record = OutboundMail.objects.get(**lookup)
@@ -150,29 +156,6 @@ def send_ticket_mail(
     record.reason = ""
     record.save(update_fields=["status", "sent_at", "reason"])
     return record
-
-
-def retry_pending(now: dt.datetime | None = None) -> int:
-    """Send again the mail whose sending failed (SMTP server down): after 2 minutes, for a day.
-
-    The task that sent it is enqueued again; it rebuilds the mail and reuses the recorded row.
-    """
-    from guichet.tickets.notifications import send_message_notification
-
-    now = now or timezone.now()
-    pending = OutboundMail.objects.filter(status=OutboundStatus.PENDING)
-    expired = pending.filter(created_at__lt=now - dt.timedelta(days=1))
-    expired.update(status=OutboundStatus.FAILED)
-    retried = 0
-    for record in pending.filter(created_at__lt=now - dt.timedelta(minutes=2))[:200]:
-        if record.kind == OutboundKind.ACKNOWLEDGEMENT and record.inbound_id:
-            send_acknowledgement.enqueue(record.inbound_id)
-        elif record.ticket_message_id:
-            send_message_notification.enqueue(record.ticket_message_id)
-        else:
-            continue
-        retried += 1
-    return retried
 
 
 def _over_limit(to: str) -> bool:
@@ -223,19 +206,3 @@ def send_acknowledgement(inbound_id: int) -> str:
             auto=AUTO_REPLIED,
         )
     return record.status
-
-
-def notify_ticket_message(message, *, to: str, subject: str, body: str) -> OutboundMail:
-    """Send a public ticket message (an agent's reply, or an automatic notice such as a downgrade)
-    to `to`, threaded and marked; called by guichet.tickets.notifications.send_message_notification.
-    """
-    automatic = message.author_id is None
-    return send_ticket_mail(
-        ticket=message.ticket,
-        to=to,
-        subject=subject,
-        body=body,
-        kind=OutboundKind.NOTICE if automatic else OutboundKind.REPLY,
-        ticket_message=message,
-        auto=AUTO_GENERATED if automatic else "",
-    )

@@ -30,7 +30,7 @@ def poll_and_retry() -> dict[str, object]:
     """
     from guichet.mail.imap import poll_all
     from guichet.mail.ingest import process_due
-    from guichet.mail.outbound import retry_pending
+    from guichet.mail.notifications import retry_pending
 
     results = poll_all()
     retried = process_due()

@@ -13,6 +13,8 @@ from django.utils import timezone
 from guichet.contracts.models import Plan
 from guichet.reports.outcomes import MET, MISSED_LATE, MISSED_UNANSWERED, OUTCOME_LABELS, outcome_of
 from guichet.reports.parameters import iso_utc
+from guichet.sla import SlaError
+from guichet.tickets import ledger
 from guichet.tickets.models import SlaEventKind, SlaState, Ticket
 from guichet.tickets.selectors import Viewer, visible_sla_events
 
@@ -173,13 +175,11 @@ def ticket_sla_statement(ticket: Ticket, *, person: Viewer, as_of: dt.datetime |
     ]
     minutes = None
     if ticket.sla_state != SlaState.NO_SLA and rows:
-        from guichet.tickets import sla as ledger
-
         try:
             state = ledger.replay(rows)
-            used = ledger.elapsed(state, ticket.first_response_at or as_of)
+            used = state.elapsed(ticket.first_response_at or as_of)
             minutes = None if used is None else round(used.total_seconds() / 60, 1)
-        except Exception:  # the statement stands on the ledger rows even if the calendar cannot be rebuilt
+        except SlaError:  # the statement stands on the ledger rows even if the calendar cannot be rebuilt
             minutes = None
     return SlaStatement(
         ticket_id=ticket.pk,

@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from guichet.contracts.models import Contract
 from guichet.tickets.models import SlaState, Ticket
 
 MAX_TIMING_TICKETS = 20_000
@@ -43,11 +44,8 @@ class _Calendars:
     def get(self, contract_id: int, priority: str):
         key = (contract_id, priority)
         if key not in self._cache:
-            from guichet.contracts.models import Contract
-            from guichet.tickets.sla import calendar_from_spec, calendar_spec
-
             contract = Contract.objects.prefetch_related("holiday_overrides").get(pk=contract_id)
-            self._cache[key] = calendar_from_spec(calendar_spec(contract, priority))
+            self._cache[key] = contract.calendar(priority)
         return self._cache[key]
 
 

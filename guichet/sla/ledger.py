@@ -116,18 +116,18 @@ class Event:
             data["due"] = utc(self.due).isoformat()
         return data
 
-    # Constructors for the events the desk records.
+    # Constructors for the events the desk records (`facts` are any other JSON-able keywords).
     @classmethod
-    def applied(cls, at: datetime, terms: Terms, **facts: Any) -> Event:
+    def applied(cls, at: datetime, terms: Terms, /, **facts: Any) -> Event:
         return cls(EventKind.APPLIED, at, terms.priority, terms, facts=MappingProxyType(facts))
 
     @classmethod
-    def no_sla(cls, at: datetime, priority: Priority | str, **facts: Any) -> Event:
+    def no_sla(cls, at: datetime, priority: Priority | str, /, **facts: Any) -> Event:
         return cls(EventKind.NO_SLA, at, parse_priority(priority), facts=MappingProxyType(facts))
 
     @classmethod
     def priority_change(
-        cls, kind: EventKind, at: datetime, priority: Priority | str, terms: Terms | None, **facts: Any
+        cls, kind: EventKind, at: datetime, priority: Priority | str, terms: Terms | None, /, **facts: Any
     ) -> Event:
         p = parse_priority(priority)
         if terms is not None and terms.priority is not p:
@@ -135,7 +135,7 @@ class Event:
         return cls(kind, at, p, terms, facts=MappingProxyType(facts))
 
     @classmethod
-    def fact(cls, kind: EventKind, at: datetime, *, due: datetime | None = None, **facts: Any) -> Event:
+    def fact(cls, kind: EventKind, at: datetime, /, *, due: datetime | None = None, **facts: Any) -> Event:
         """paused, resumed, warned (with ``due``), breached, fulfilled."""
         return cls(kind, at, due=due, facts=MappingProxyType(facts))
 

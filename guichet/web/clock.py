@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guichet.tickets import sla as ticket_sla
 from guichet.tickets.models import SlaState, Ticket
 
 # How far ahead to look for the next open/close boundary. The list is re-rendered every 30 s.
@@ -91,7 +90,7 @@ class CalendarCache:
             contract = ticket.contract
             assert contract is not None  # contract_id is set
             # The domain's own calendar (same spec the ledger stores, cached across requests).
-            self._cache[key] = ticket_sla.calendar_from_spec(ticket_sla.calendar_spec(contract, priority))
+            self._cache[key] = contract.calendar(priority)
         return self._cache[key]
 
     def business_hours(self, ticket: Ticket):
@@ -102,7 +101,7 @@ class CalendarCache:
         if key not in self._cache:
             contract = ticket.contract
             assert contract is not None  # contract_id is set
-            self._cache[key] = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(contract))
+            self._cache[key] = contract.business_hours()
         return self._cache[key]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from guichet.contracts.models import Contract, Organisation
-from guichet.tickets import sla as ticket_sla
 
 
 def test_me(world):
@@ -82,14 +81,12 @@ def test_preview_for_customer_matches_the_ticket_terms(world):
     assert [p["priority"] for p in body["priorities"]] == ["P1", "P2", "P3", "P4"]
     instant = dt.datetime.fromisoformat(at)
     for item in body["priorities"]:
-        terms = ticket_sla.terms_data(world.contract_a, item["priority"])
-        expected = ticket_sla.calendar_from_spec(terms["calendar"]).add(
-            instant, dt.timedelta(seconds=terms["target_seconds"])
-        )
+        terms = world.contract_a.terms(item["priority"])
+        expected = terms.calendar.calendar().add(instant, terms.target)
         due = dt.datetime.fromisoformat(item["due"])
         assert due == expected and due == dt.datetime.fromisoformat(item["due_utc"])
         assert due.utcoffset() == dt.timedelta(hours=1)  # Paris winter time, the customer's offset
-        assert item["target_minutes"] * 60 == terms["target_seconds"]
+        assert item["target_minutes"] * 60 == terms.target.total_seconds()
         assert "Europe/Paris" in item["calendar"]
     # By hand: Friday 16:30-17:00 counts 30 min, then Monday-Friday 09:00-17:00 (Paris, Basic 8x5).
     assert [p["due"] for p in body["priorities"]] == [

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from guichet.contracts.models import HolidayOverride
-from guichet.tickets import sla
+from guichet.tickets import ledger
 from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, Ticket
 
 # A customer opening a P3: the token (1), the contract in force with whether it has holiday
@@ -55,13 +55,13 @@ def _assert_complete(ticket_id: int, actor_id: int) -> Ticket:
     assert ack.body == f"We have received your request #{ticket.pk}. Our support team will answer you soon."
     events = list(SlaEvent.objects.filter(ticket=ticket).order_by("seq"))
     assert [(e.seq, e.kind) for e in events] == [(1, "applied")]
-    state = sla.replay(events)
+    state = ledger.replay(events)
     assert events[0].due_at == state.due_at
-    for name, value in sla.cached_fields(state).items():
+    for name, value in ledger.cached_fields(state).items():
         assert getattr(ticket, name) == value, name
     audit = AuditEntry.objects.get(ticket=ticket, action="ticket.opened")
     assert audit.actor_id == actor_id
-    assert audit.changes["due"] == sla.iso(ticket.sla_due_at)
+    assert audit.changes["due"] == ledger.iso(ticket.sla_due_at)
     return ticket
 
 

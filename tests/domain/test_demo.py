@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from guichet.accounts.models import Person
 from guichet.contracts.models import Organisation
 from guichet.demo.management.commands.loaddemo import DEMO_PASSWORD
-from guichet.tickets import sla
+from guichet.tickets import ledger
 from guichet.tickets.models import SlaEvent, SlaState, Ticket
 
 
@@ -44,8 +44,8 @@ def test_loaddemo_builds_a_living_desk(db):
     assert {"applied", "warned", "breached", "fulfilled", "paused", "downgraded", "raised", "no_sla"} <= kinds
     # The ledger is real: every cache equals its replay.
     for ticket in tickets:
-        replay = sla.replay(ticket.sla_events.order_by("seq"))
-        assert sla.cached_fields(replay) == {name: getattr(ticket, name) for name in sla.CACHED_FIELDS}
+        replay = ledger.replay(ticket.sla_events.order_by("seq"))
+        assert ledger.cached_fields(replay) == {name: getattr(ticket, name) for name in ledger.CACHED_FIELDS}
 
 
 def test_loaddemo_is_idempotent_and_refuses_without_force(db):

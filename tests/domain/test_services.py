@@ -10,7 +10,7 @@ from django.core import mail
 from guichet.accounts.models import Role
 from guichet.contracts import priorities
 from guichet.contracts.models import Contract, HoursOption, Plan, Priority
-from guichet.tickets import selectors, services, sla
+from guichet.tickets import ledger, selectors, services
 from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, SlaState, Status, Ticket
 from guichet.tickets.services import ServiceError
 
@@ -360,7 +360,9 @@ def test_raise_starts_new_target_at_the_raise(agent, basic_customer):
     )
     assert ticket.priority == "P1" and ticket.sla_due_at == paris(2, 13)
     event = ticket.sla_events.get(kind="raised")
-    assert event.data["restart"] is True and event.reason == "outage"
+    # The P1 clock binds: it starts at the raise (the P4 one keeps running beside it).
+    assert ticket.sla_clock_started_at == paris(2, 11) and event.reason == "outage"
+    assert event.data["previous_due"] == ledger.iso(paris(5, 10))
 
 
 def test_raise_never_moves_due_later(agent, premium_customer):
@@ -370,7 +372,7 @@ def test_raise_never_moves_due_later(agent, premium_customer):
         actor=agent, ticket=ticket, priority="P2", reason="worse", impact_confirmed=True, at=paris(2, 13, 30)
     )
     assert ticket.priority == "P2" and ticket.sla_due_at == paris(2, 14)
-    assert ticket.sla_events.get(kind="raised").data["restart"] is False
+    assert ticket.sla_clock_started_at == paris(2, 10)  # the P3 clock still binds
     with pytest.raises(ServiceError, match="more urgent"):
         services.raise_priority(actor=agent, ticket=ticket, priority="P3", reason="x", at=paris(2, 13, 40))
 
@@ -679,7 +681,7 @@ def test_ticket_change_saves_audits_and_refreshes_the_callers_instance(agent, ba
     assert ticket.subject == "Renamed" and ticket.updated_at == paris(2, 11)
     assert Ticket.objects.get(pk=ticket.pk).subject == "Renamed"
     assert (entry.ticket_id, entry.actor, entry.at, entry.reason) == (ticket.pk, agent, paris(2, 11), "why")
-    assert entry.changes == {"when": sla.iso(paris(2, 11))}  # made JSON as every audit entry
+    assert entry.changes == {"when": ledger.iso(paris(2, 11))}  # made JSON as every audit entry
 
 
 def test_ticket_change_refused_or_unaudited_changes_nothing(agent, basic_customer):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core import mail
 
+from guichet.mail.notifications import send_sla_alert
 from guichet.tickets import tasks
 from guichet.tickets.models import SlaState, Ticket
-from guichet.tickets.notifications import send_sla_alert
 
 from .test_services import open_, paris
 

@@ -354,8 +354,10 @@ def _audit_actions_written_by_services() -> set[str]:
     package = REPO_ROOT / "guichet" / "tickets" / "services"
     source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py")))
     codes = set(re.findall(r"\"((?:ticket|message|contact|sla)\.[a-z_]+)\"", source))
-    if 'f"sla.{kind}"' in source:  # the sweep writes sla.<kind> for each kind it records
-        codes |= {f"sla.{kind}" for kind in re.findall(r"\bkind = \"([a-z_]+)\"", source)}
+    if 'f"sla.{kind.value}"' in source:  # the sweep writes sla.<kind> for each kind it records
+        from guichet.sla import EventKind
+
+        codes |= {f"sla.{kind.value}" for kind in (EventKind.WARNED, EventKind.BREACHED)}
     return codes
 
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from guichet.mail.ingest import ingest_raw
 from guichet.mail.models import InboundStatus, OutboundKind, OutboundMail, OutboundStatus
+from guichet.mail.notifications import send_message_notification
 from guichet.tickets import services
 from guichet.tickets.models import Message, MessageKind
-from guichet.tickets.notifications import send_message_notification
 from tests.mail.conftest import SUPPORT, World, mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,7 +154,7 @@ class Sink:
 def test_R_CHAN_2_mail_refused_by_the_smtp_server_is_sent_again_with_the_same_id(world, settings):
     from aiosmtpd.controller import Controller
 
-    from guichet.mail.outbound import retry_pending
+    from guichet.mail.notifications import retry_pending
     from tests.mail.conftest import free_port
 
     port = free_port()

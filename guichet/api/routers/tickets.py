@@ -39,8 +39,7 @@ from guichet.api.schemas import (
     TicketPage,
 )
 from guichet.contracts.models import Priority
-from guichet.tickets import selectors, services
-from guichet.tickets import sla as ticket_sla
+from guichet.tickets import ledger, selectors, services
 from guichet.tickets.models import OPEN_STATUSES, Attachment, Ticket
 from guichet.tickets.models import Status as TicketStatus
 
@@ -336,16 +335,16 @@ def sla_state(request: HttpRequest, ticket_id: DbId):
     """Due instant in UTC and in the customer's zone, business time used and left, state."""
     ticket = get_ticket(request, ticket_id, related=False)
     now = timezone.now()
-    state = ticket_sla.replay(_events(request, ticket))
-    zone_name = (state.spec or {}).get("timezone")
+    state = ledger.replay(_events(request, ticket))
+    zone_name = state.terms.calendar.timezone if state.terms else None
     due_local = None
     if ticket.sla_due_at is not None and zone_name:
         due_local = ticket.sla_due_at.astimezone(zoneinfo.ZoneInfo(zone_name))
     elapsed = remaining = None
-    if state.target is not None:  # state.has_sla
+    if state.target is not None:  # the ticket has an SLA
         at = min(now, state.first_response_at) if state.first_response_at else now
-        used = ticket_sla.elapsed(state, at)
-        if used is not None:  # None only without an SLA
+        used = state.elapsed(at)
+        if used is not None:
             elapsed = int(used.total_seconds())
             remaining = int((state.target - used).total_seconds())
     return {
@@ -384,10 +383,10 @@ def sla_events(request: HttpRequest, ticket_id: DbId):
 )
 def sla_explain(request: HttpRequest, ticket_id: DbId):
     ticket = get_ticket(request, ticket_id, related=False)
-    state = ticket_sla.replay(_events(request, ticket))
-    data = ticket_sla.explain(state) or {}
+    state = ledger.replay(_events(request, ticket))
+    data = ledger.explain_data(state) or {}
     text = ""
     if "explanation" in data:
-        calendar = state.calendar()
-        text = calendar.explain(state.clock_segments[0].start, state.target).to_text()
+        explanation = state.explain()
+        text = explanation.to_text() if explanation else ""
     return {"ticket_id": ticket.pk, "text": text, "explanation": data}

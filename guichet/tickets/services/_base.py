@@ -1,6 +1,6 @@
 """What the ticket services share (private to the package): `ServiceError`, the checks on the actor,
 the ticket and the time of a change (`at=`), input cleaning, the audit trail, the SLA ledger
-(`_append`, `_replay`, `_sync_pause`), notifications and attachments.
+(`_append`, `_replay`, `_sync_pause`), the domain events they publish (`_publish`) and attachments.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import enum
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -20,17 +21,19 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guichet import events, sla
 from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Priority
-from guichet.tickets import sla
+from guichet.events import DomainEvent
+from guichet.tickets import ledger
+from guichet.tickets.events import MessagePublished, SlaBreached
 from guichet.tickets.models import (
     WAITING_STATUSES,
     Attachment,
     AuditEntry,
     Message,
     SlaEvent,
-    SlaEventKind,
     Status,
     Ticket,
 )
@@ -39,8 +42,8 @@ from guichet.tickets.models import (
 log = logging.getLogger("guichet.tickets.services")
 
 
-# Set while importing historical tickets: no notifications, no submission-time checks (R-PRIO-5).
-# import_ticket (importing.py) sets it; it lives here because the notification helpers read it.
+# Set while importing historical tickets: no domain events (so no mail), no submission-time checks
+# (R-PRIO-5). import_ticket (importing.py) sets it; `_publish` reads it.
 _importing: contextvars.ContextVar[bool] = contextvars.ContextVar("guichet_importing", default=False)
 
 
@@ -131,7 +134,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
-        return sla.iso(value)
+        return ledger.iso(value)
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, dt.date):
         return value.isoformat()
     if hasattr(value, "pk"):
@@ -139,56 +144,58 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _replay(ticket: Ticket) -> sla.ClockState:
-    return sla.replay(ticket.sla_events.order_by("seq"))
+def _replay(ticket: Ticket) -> sla.LedgerState:
+    return ledger.replay_ticket(ticket)
+
+
+def _publish(event: DomainEvent) -> None:
+    """Tell the layers above (mail, on-call...) what this write did; nothing for historical imports."""
+    if not _importing.get():
+        events.publish(event)
 
 
 def _append(
     ticket: Ticket,
-    kind: str,
+    event: sla.Event,
     *,
-    at: dt.datetime,
     actor: Person | None = None,
     reason: str = "",
-    data: dict[str, Any] | None = None,
     dedup_key: str = "",
-) -> tuple[SlaEvent, sla.ClockState]:
+) -> tuple[SlaEvent, sla.LedgerState]:
     """Append one ledger event and refresh the ticket's cache from the replay (ticket is locked).
 
-    If the current clock's due instant passed before `at` and no sweep recorded it yet, the breach
-    is recorded first, at the due instant: no later change (a pause, a raise, a downgrade, a late
-    response) can hide a missed target."""
-    events = list(ticket.sla_events.order_by("seq"))
-    if kind != SlaEventKind.BREACHED:
-        prior = sla.replay(events)
-        if (
-            prior.has_sla
-            and not (prior.complete or prior.paused or prior.breached_at)
-            and prior.due_at is not None
-            and prior.due_at < at
-        ):
-            _append(ticket, SlaEventKind.BREACHED, at=prior.due_at, dedup_key="breached", data={"by": kind})
-            _audit(
-                ticket, None, "sla.breached", at=at, changes={"due": prior.due_at, "recorded_before": kind}
+    If the current clock's due instant passed strictly before the event and no sweep recorded it
+    yet, the breach is recorded first, at the due instant: no later change (a pause, a raise, a
+    downgrade, a late response) can hide a missed target."""
+    rows = list(ticket.sla_events.order_by("seq"))
+    if event.kind is not sla.EventKind.BREACHED:
+        prior = ledger.replay(rows)
+        if prior.overdue_at(event.at) and prior.due_at is not None:
+            due = prior.due_at
+            _append(
+                ticket, sla.Event.fact(sla.EventKind.BREACHED, due, by=event.kind.value), dedup_key="breached"
             )
-            _notify_sla(ticket, "breached")
-            events = list(ticket.sla_events.order_by("seq"))
-    event = SlaEvent(
+            _audit(
+                ticket, None, "sla.breached", at=event.at, changes={"due": due, "recorded_before": event.kind}
+            )
+            _publish(SlaBreached(ticket_id=ticket.pk, at=due, due_at=due))
+            rows = list(ticket.sla_events.order_by("seq"))
+    state = sla.replay([*(ledger.to_core(row) for row in rows), event])
+    row = SlaEvent(
         ticket=ticket,
-        seq=(events[-1].seq + 1) if events else 1,
-        kind=kind,
-        at=at,
+        seq=(rows[-1].seq + 1) if rows else 1,
+        kind=event.kind.value,
+        at=event.at,
         actor=actor,
         reason=reason,
-        data=_jsonable(data or {}),
+        data=_jsonable(event.to_record()),
         dedup_key=dedup_key,
+        due_at=state.due_at,
     )
-    state = sla.replay([*events, event])
-    event.due_at = state.due_at
-    event.save()
-    for name, value in sla.cached_fields(state).items():
+    row.save()
+    for name, value in ledger.cached_fields(state).items():
         setattr(ticket, name, value)
-    return event, state
+    return row, state
 
 
 def _save(ticket: Ticket, at: dt.datetime) -> None:
@@ -249,47 +256,30 @@ def _check_confirmation(priority: str, impact_confirmed: bool, contact_phone: st
         )
 
 
-def _notify_message(message: Message) -> None:
-    from guichet.tickets.notifications import send_message_notification
-
-    if _importing.get():
-        return
-
-    try:
-        send_message_notification.enqueue(message.pk)
-    except Exception:  # a mail queue outage must not lose the reply itself
-        log.exception("could not enqueue the notification of message %s", message.pk)
-
-
-def _notify_sla(ticket: Ticket, kind: str) -> None:
-    from guichet.tickets.notifications import send_sla_alert
-
-    if _importing.get():
-        return
-
-    try:
-        send_sla_alert.enqueue(ticket.pk, kind)
-    except Exception:
-        log.exception("could not enqueue the SLA alert for ticket %s", ticket.pk)
+def _published(message: Message) -> None:
+    """A public message reached the customer (now, or released from its hold)."""
+    _publish(
+        MessagePublished(
+            ticket_id=message.ticket_id,
+            at=message.delivered_at or message.created_at,
+            message_id=message.pk,
+            automatic=message.author_id is None,
+        )
+    )
 
 
 def _sync_pause(ticket: Ticket, *, at: dt.datetime, actor: Person | None, reason: str = "") -> None:
     """Pause the clock while the ticket is solved or closed, or waiting when the contract says so;
     resume it otherwise."""
     state = _replay(ticket)
-    if not state.has_sla or state.complete:
+    if state.terms is None or state.complete:
         return
     should_pause = ticket.status in (Status.SOLVED, Status.CLOSED) or (
-        ticket.status in WAITING_STATUSES and state.pause_when_waiting
+        ticket.status in WAITING_STATUSES and state.terms.pause_when_waiting
     )
-    if should_pause and not state.paused:
-        _append(
-            ticket, SlaEventKind.PAUSED, at=at, actor=actor, reason=reason, data={"status": ticket.status}
-        )
-    elif not should_pause and state.paused:
-        _append(
-            ticket, SlaEventKind.RESUMED, at=at, actor=actor, reason=reason, data={"status": ticket.status}
-        )
+    if should_pause != state.paused:
+        kind = sla.EventKind.PAUSED if should_pause else sla.EventKind.RESUMED
+        _append(ticket, sla.Event.fact(kind, at, status=ticket.status), actor=actor, reason=reason)
 
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024

@@ -10,15 +10,15 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from guichet import sla
 from guichet.accounts.models import Person
 from guichet.contracts.models import Plan, Priority
-from guichet.tickets import sla
+from guichet.tickets.events import CustomerReplied, FirstResponseGiven
 from guichet.tickets.models import (
     Channel,
     ContactAttempt,
     Message,
     MessageKind,
-    SlaEventKind,
     Status,
     Ticket,
 )
@@ -31,8 +31,9 @@ from guichet.tickets.services._base import (
     _clean_phone,
     _clean_text,
     _importing,
-    _notify_message,
     _now,
+    _publish,
+    _published,
     _require_staff,
     _sync_pause,
     ticket_change,
@@ -43,7 +44,7 @@ def _contact_window_opens(ticket: Ticket, at: dt.datetime) -> dt.datetime | None
     """R-PRIO-7: on P3/P4, the next opening of the customer's business hours if `at` is outside them."""
     if ticket.priority not in (Priority.P3, Priority.P4) or ticket.contract is None:
         return None
-    calendar = sla.calendar_from_spec(sla.business_hours_spec(ticket.contract))
+    calendar = ticket.contract.business_hours()
     if calendar.is_open(at):
         return None
     return calendar.next_open(at)
@@ -79,7 +80,7 @@ def _customer_message(
         **extra,
     )
     if hold_until is None:
-        _notify_message(message)
+        _published(message)
     return message
 
 
@@ -88,13 +89,11 @@ def _record_first_response(ticket: Ticket, *, at: dt.datetime, actor: Person, me
     that the sweep has not yet seen is recorded as a breach at the due instant first."""
     if ticket.first_response_at is not None:
         return
-    _append(
-        ticket,
-        SlaEventKind.FULFILLED,
-        at=at,
-        actor=actor,
-        data={"message_id": message.pk, "kind": message.kind, "channel": message.channel},
+    fulfilled = sla.Event.fact(
+        sla.EventKind.FULFILLED, at, message_id=message.pk, kind=message.kind, channel=message.channel
     )
+    _append(ticket, fulfilled, actor=actor)
+    _publish(FirstResponseGiven(ticket_id=ticket.pk, at=at, responder_id=actor.pk))
 
 
 REPLY_CHANNELS = (Channel.PORTAL, Channel.EMAIL, Channel.API)
@@ -144,6 +143,15 @@ def add_reply(
                 locked.status = Status.OPEN
                 locked.solved_at = None
                 _sync_pause(locked, at=when, actor=actor, reason="customer reply")
+            _publish(
+                CustomerReplied(
+                    ticket_id=locked.pk,
+                    at=when,
+                    message_id=message.pk,
+                    unassigned=locked.assignee_id is None,
+                    priority=locked.priority,
+                )
+            )
         _attach(message, attachments)
         change.audit(
             "message.reply",

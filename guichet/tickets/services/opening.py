@@ -12,17 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet import fastsql
+from guichet import fastsql, sla
 from guichet.accounts.models import Person
 from guichet.contracts.models import Organisation
-from guichet.tickets import sla
+from guichet.tickets import ledger
+from guichet.tickets.events import TicketOpened
 from guichet.tickets.models import (
     AuditEntry,
     Channel,
     Message,
     MessageKind,
     SlaEvent,
-    SlaEventKind,
     Ticket,
 )
 from guichet.tickets.services._base import (
@@ -39,6 +39,7 @@ from guichet.tickets.services._base import (
     _jsonable,
     _now,
     _profile_phone,
+    _publish,
 )
 
 _ACKNOWLEDGEMENT = _("We have received your request #%(id)s. Our support team will answer you soon.")
@@ -123,12 +124,18 @@ def open_ticket(
     # the ticket is inserted once with its cached SLA fields (no insert-then-update) and the
     # ledger of a brand-new ticket is not read back: it is exactly this event.
     if contract is None:
-        first = SlaEvent(kind=SlaEventKind.NO_SLA, data=_jsonable({"priority": priority}))
+        event = sla.Event.no_sla(at, priority)
     else:
-        first = SlaEvent(kind=SlaEventKind.APPLIED, data=_jsonable(sla.terms_data(contract, priority)))
-    first.seq, first.at, first.actor, first.reason, first.dedup_key = 1, at, actor, "", ""
-    state = sla.replay([first])
-    first.due_at = state.due_at
+        event = sla.Event.applied(at, contract.terms(priority), **contract.terms_facts())
+    state = sla.replay([event])
+    first = SlaEvent(
+        seq=1,
+        kind=event.kind.value,
+        at=at,
+        actor=actor,
+        data=_jsonable(event.to_record()),
+        due_at=state.due_at,
+    )
 
     with transaction.atomic():
         ticket = Ticket(
@@ -143,7 +150,7 @@ def open_ticket(
             submitted_at=at,
             updated_at=at,
             external_id=external_id,
-            **sla.cached_fields(state),
+            **ledger.cached_fields(state),
         )
         # The ticket first: the rows below it take its id when they are built.
         fastsql.insert(ticket)
@@ -192,4 +199,14 @@ def open_ticket(
             ),
         )
         _attach(message, attachments)
+        _publish(
+            TicketOpened(
+                ticket_id=ticket.pk,
+                at=at,
+                organisation_id=organisation.pk,
+                priority=priority,
+                channel=channel,
+                by_customer=actor.pk == requester.pk,
+            )
+        )
     return ticket

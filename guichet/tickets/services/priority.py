@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
+from guichet import sla
 from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Priority
-from guichet.tickets import sla
+from guichet.tickets.events import PriorityChanged
 from guichet.tickets.models import (
     Channel,
     MessageKind,
@@ -29,8 +30,9 @@ from guichet.tickets.services._base import (
     _clean_phone,
     _clean_priority,
     _clean_text,
-    _notify_message,
     _profile_phone,
+    _publish,
+    _published,
     _replay,
     _require_staff,
     ticket_change,
@@ -67,27 +69,21 @@ def raise_priority(
         _check_confirmation(priority, confirmed, phone)
         locked.impact_confirmed = confirmed
         locked.contact_phone = phone
-        data: dict[str, Any] = {"priority": priority, "from": old}
         state = _replay(locked)
-        if locked.contract is not None and state.has_sla:
-            terms = sla.terms_data(locked.contract, priority)
-            calendar = sla.calendar_from_spec(terms["calendar"])
-            target = dt.timedelta(seconds=terms["target_seconds"])
-            restart = False
-            if not state.complete and state.breached_at is None:
-                if state.paused:
-                    restart = state.remaining is None or target < state.remaining
-                else:
-                    candidate = calendar.add(when, target)
-                    restart = state.due_at is None or candidate < state.due_at
-            data.update(terms, restart=restart, previous_due=state.due_at)
-        _append(locked, SlaEventKind.RAISED, at=when, actor=actor, reason=reason, data=data)
+        # The new terms start a clock beside the current one; the earlier due time binds (guichet.sla).
+        terms = locked.contract.terms(priority) if locked.contract is not None and state.has_sla else None
+        facts: dict[str, Any] = {"from": old, "previous_due": state.due_at}
+        if terms is not None and locked.contract is not None:
+            facts.update(locked.contract.terms_facts())
+        event = sla.Event.priority_change(sla.EventKind.RAISED, when, priority, terms, **facts)
+        _append(locked, event, actor=actor, reason=reason)
         if priority in (Priority.P1, Priority.P2):
             # The contact window no longer applies: replies held for business hours go out now.
             for held in locked.messages.filter(delivered_at__isnull=True, deliver_at__isnull=False):
                 held.delivered_at = when
                 held.save(update_fields=["delivered_at"])
-                _notify_message(held)
+                _published(held)
+        _publish(PriorityChanged(ticket_id=locked.pk, at=when, old=old, new=priority, raised=True))
         change.audit(
             "ticket.priority_raised",
             changes={"priority": [old, priority], "due": locked.sla_due_at},
@@ -113,35 +109,43 @@ def downgrade_priority(
             )
         if not locked.is_open:
             raise ServiceError(_("Reopen the ticket before changing its priority."), code="closed")
-        # Evidence: unanswered attempts since the customer last wrote (a reply shows they respond).
+        # Evidence: unanswered attempts since the customer last wrote (a reply shows they respond),
+        # and made after the previous priority change: each downgrade needs its own (R-PRIO-6).
         last_customer = (
             locked.messages.filter(author__role="customer", kind=MessageKind.REPLY).aggregate(
                 last=Max("created_at")
             )["last"]
             or locked.submitted_at
         )
-        attempts = list(
-            locked.contact_attempts.filter(answered=False, at__gte=last_customer, at__lte=when).order_by("at")
-        )
+        last_change = locked.sla_events.filter(
+            kind__in=(SlaEventKind.RAISED, SlaEventKind.DOWNGRADED)
+        ).aggregate(last=Max("at"))["last"]
+        candidates = locked.contact_attempts.filter(answered=False, at__gte=last_customer, at__lte=when)
+        if last_change is not None:
+            candidates = candidates.filter(at__gt=last_change)
+        attempts = list(candidates.order_by("at"))
         needed = int(getattr(settings, "GUICHET_DOWNGRADE_MIN_ATTEMPTS", 1))
         if len(attempts) < needed:
             raise ServiceError(
                 _(
                     "A downgrade needs at least %(n)s unanswered attempt(s) to reach the customer since "
-                    "their last message; record them first."
+                    "their last message and the last priority change; record them first."
                 )
                 % {"n": needed},
                 code="no_attempts",
             )
         # A missed P1/P2 target is recorded (by _append) before the downgrade and never erased.
-        data: dict[str, Any] = {
-            "priority": str(new),
+        facts: dict[str, Any] = {
             "from": old,
             "attempts": [{"id": a.pk, "at": a.at, "channel": a.channel, "note": a.note} for a in attempts],
         }
-        if locked.contract is not None:
-            data.update(sla.terms_data(locked.contract, new))
-        _append(locked, SlaEventKind.DOWNGRADED, at=when, actor=actor, reason=reason, data=data)
+        state = _replay(locked)
+        terms = locked.contract.terms(new) if locked.contract is not None and state.has_sla else None
+        if terms is not None and locked.contract is not None:
+            facts.update(locked.contract.terms_facts())
+        event = sla.Event.priority_change(sla.EventKind.DOWNGRADED, when, new, terms, **facts)
+        _append(locked, event, actor=actor, reason=reason)
+        _publish(PriorityChanged(ticket_id=locked.pk, at=when, old=old, new=str(new), raised=False))
         _customer_message(
             locked,
             author=None,

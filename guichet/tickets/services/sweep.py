@@ -8,20 +8,19 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 
-from guichet.tickets import sla
-from guichet.tickets.models import (
-    Message,
-    SlaEventKind,
-    Ticket,
-)
-from guichet.tickets.services._base import _append, _audit, _notify_message, _notify_sla, _now, _replay, log
+from guichet import sla
+from guichet.tickets import ledger
+from guichet.tickets.events import SlaBreached, SlaWarned
+from guichet.tickets.models import Message, Ticket
+from guichet.tickets.services._base import _append, _audit, _now, _publish, _published, _replay, log
 
 
 def sweep_sla(now: dt.datetime | None = None, *, batch_size: int = 500) -> dict[str, int]:
     """Record the warnings and breaches due by `now`. Idempotent and safe with concurrent workers:
     each ticket is claimed with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL), re-checked under the
     lock, and a unique key makes a second record of the same warning or breach impossible.
-    A breach is recorded at the due instant, whenever the sweep runs."""
+    A breach is recorded at the due instant, whenever the sweep runs, but only strictly after it:
+    a response at the due instant itself is met (R-HOURS)."""
     now = now or _now()
     counts = {"warned": 0, "breached": 0, "skipped": 0, "failed": 0}
     while True:
@@ -62,32 +61,33 @@ def _sweep_one(pk: int, now: dt.datetime) -> dict[str, int]:
             done["skipped"] = 1  # another worker has it, or it changed meanwhile
             return done
         state = _replay(ticket)
-        while state.next_event_at is not None and state.next_event_at <= now:
+        while (kind := state.pending(now)) is not None:
+            due = state.due_at
+            assert due is not None  # a pending warning or breach has a due time
+            event: SlaWarned | SlaBreached
             try:
                 with transaction.atomic():
-                    if state.due_at is not None and state.due_at <= now:
-                        _append(ticket, SlaEventKind.BREACHED, at=state.due_at, dedup_key="breached")
-                        kind = "breached"
+                    if kind is sla.EventKind.BREACHED:
+                        _append(ticket, sla.Event.fact(kind, due), dedup_key="breached")
+                        event = SlaBreached(ticket_id=ticket.pk, at=due, due_at=due)
                     else:
+                        warn_at = state.warn_at
+                        assert warn_at is not None
                         _append(
-                            ticket,
-                            SlaEventKind.WARNED,
-                            at=state.warn_at,
-                            data={"due": state.due_at},
-                            dedup_key=sla.warn_key(state.due_at),
+                            ticket, sla.Event.fact(kind, warn_at, due=due), dedup_key=ledger.warn_key(due)
                         )
-                        kind = "warned"
+                        event = SlaWarned(ticket_id=ticket.pk, at=warn_at, due_at=due)
             except IntegrityError:
                 # Recorded by a concurrent worker: nothing to do (exactly once).
                 done["skipped"] += 1
                 break
-            done[kind] += 1
-            _audit(ticket, None, f"sla.{kind}", at=now, changes={"due": state.due_at})
-            _notify_sla(ticket, kind)
+            done[kind.value] += 1
+            _audit(ticket, None, f"sla.{kind.value}", at=now, changes={"due": due})
+            _publish(event)
             state = _replay(ticket)
-        for name, value in sla.cached_fields(state).items():
+        for name, value in ledger.cached_fields(state).items():
             setattr(ticket, name, value)
-        ticket.save(update_fields=[*sla.CACHED_FIELDS])
+        ticket.save(update_fields=[*ledger.CACHED_FIELDS])
     return done
 
 
@@ -118,11 +118,11 @@ def deliver_held_messages(now: dt.datetime | None = None) -> int:
                 at=now,
                 changes={"message": message.pk, "held_until": message.deliver_at},
             )
-            _notify_message(message)
+            _published(message)
             delivered += 1
     return delivered
 
 
-def ticket_sla_state(ticket: Ticket) -> sla.ClockState:
+def ticket_sla_state(ticket: Ticket) -> sla.LedgerState:
     """The replay of a ticket's ledger (for explanations and checks; never needed to list tickets)."""
     return _replay(ticket)

@@ -9,6 +9,7 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Person
+from guichet.tickets.events import StatusChanged, TicketAssigned
 from guichet.tickets.models import (
     OPEN_STATUSES,
     Status,
@@ -17,6 +18,7 @@ from guichet.tickets.models import (
 from guichet.tickets.services._base import (
     ServiceError,
     _check_ticket_access,
+    _publish,
     _require_staff,
     _sync_pause,
     ticket_change,
@@ -51,6 +53,7 @@ def change_status(
         _sync_pause(locked, at=when, actor=actor, reason=reason)
         action = "ticket.reopened" if old in (Status.SOLVED, Status.CLOSED) else "ticket.status"
         change.audit(action, changes={"status": [old, status]}, reason=reason.strip())
+        _publish(StatusChanged(ticket_id=locked.pk, at=when, old=old, new=status))
     return locked
 
 
@@ -65,6 +68,14 @@ def assign(
         old = locked.assignee_id
         locked.assignee = assignee
         change.audit("ticket.assigned", changes={"assignee": [old, assignee.pk if assignee else None]})
+        _publish(
+            TicketAssigned(
+                ticket_id=locked.pk,
+                at=change.at,
+                assignee_id=assignee.pk if assignee else None,
+                actor_id=actor.pk,
+            )
+        )
     return locked
 
 

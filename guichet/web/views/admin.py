@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import Person
 from guichet.contracts.models import Contract, HolidayOverride, Organisation, Priority
-from guichet.tickets import sla as ticket_sla
 from guichet.web import forms
 from guichet.web.views.session import SignedInRequest, vendor_admin_required
 
@@ -91,9 +90,9 @@ def _targets(contract: Contract) -> list[dict]:
         rows.append(
             {
                 "priority": priority,
-                "target": ticket_sla.target_for(contract, priority),
+                "target": contract.terms(priority).target,
                 "override": (contract.target_overrides or {}).get(priority),
-                "hours": ticket_sla.hours_for(contract.plan, contract.hours, priority),
+                "hours": contract.hours_for(priority),
             }
         )
     return rows
@@ -130,7 +129,7 @@ def calendar_preview(request: SignedInRequest, pk: int) -> HttpResponse:
     calendar = None
     if form.is_valid():
         priority = form.cleaned_data["priority"]
-        calendar = ticket_sla.calendar_from_spec(ticket_sla.calendar_spec(contract, priority))
+        calendar = contract.calendar(priority)
         zone = contract.zone
         monday = form.monday
         start = dt.datetime.combine(monday, dt.time(0), zone)
@@ -169,9 +168,7 @@ def calendar_preview(request: SignedInRequest, pk: int) -> HttpResponse:
         "form": form,
         "days": days,
         "calendar": calendar,
-        "hours": ticket_sla.hours_for(contract.plan, contract.hours, form.cleaned_data["priority"])
-        if form.is_valid()
-        else "",
+        "hours": contract.hours_for(form.cleaned_data["priority"]) if form.is_valid() else "",
         "nav": "manage",
     }
     return render(request, "web/manage/calendar.html", context)

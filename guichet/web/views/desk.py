@@ -21,8 +21,7 @@ from django.views.decorators.http import require_POST
 from guichet.accounts.models import Person, Role
 from guichet.contracts import priorities
 from guichet.contracts.models import Priority
-from guichet.tickets import selectors, services
-from guichet.tickets import sla as ticket_sla
+from guichet.tickets import ledger, selectors, services
 from guichet.tickets.models import Attachment, SlaState, Ticket
 from guichet.web import forms
 from guichet.web.clock import CalendarCache, clock_view
@@ -223,15 +222,15 @@ def delivery_hint(ticket: Ticket, now: dt.datetime) -> dict | None:
 
 def sla_panel_context(user: Person, ticket: Ticket, now: dt.datetime) -> dict:
     events = list(selectors.visible_sla_events(user, ticket).select_related("actor"))
-    state = ticket_sla.replay(events)
+    state = ledger.replay(events)
     calendars = CalendarCache()
-    explanation = ticket_sla.explain(state)
+    explanation = ledger.explain_data(state)
     core = (explanation or {}).get("explanation")
     return {
         "ticket": ticket,
         "clock": clock_view(ticket, calendars, now),
         "state": state,
-        "elapsed": ticket_sla.elapsed(state, now),
+        "elapsed": state.elapsed(now),
         "remaining_paused": ticket.sla_remaining_seconds,
         "events": events,
         "explanation": explanation,

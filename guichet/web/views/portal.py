@@ -22,7 +22,6 @@ from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Contract, Priority
 from guichet.tickets import selectors, services
-from guichet.tickets import sla as ticket_sla
 from guichet.tickets.models import Attachment, SlaEventKind, Ticket
 from guichet.web import forms
 from guichet.web.views.session import SignedInRequest, customer_required
@@ -68,13 +67,13 @@ def due_preview(contract: Contract | None, priority: str, now: dt.datetime) -> d
     """When the first response would be due for a ticket submitted now (the domain's terms)."""
     if contract is None:
         return {"no_contract": True}
-    target = ticket_sla.target_for(contract, priority)
-    calendar = ticket_sla.calendar_from_spec(ticket_sla.calendar_spec(contract, priority))
+    terms = contract.terms(priority)
+    target, calendar = terms.target, terms.calendar.calendar()
     return {
         "priority": priority,
         "target": target,
         "due": calendar.add(now, target),
-        "hours": ticket_sla.hours_for(contract.plan, contract.hours, priority),
+        "hours": terms.calendar.hours,
         "open_now": calendar.is_open(now),
         "contract_zone": contract.time_zone,
     }
@@ -212,7 +211,7 @@ def plan(request: SignedInRequest) -> HttpResponse:
     contract = current_contract(request.user)
     context: dict[str, object] = {"contract": contract, "nav": "plan", "support_phone": support_phone()}
     if contract is not None:
-        hours_calendar = ticket_sla.calendar_from_spec(ticket_sla.business_hours_spec(contract))
+        hours_calendar = contract.business_hours()
         today = now.astimezone(contract.zone).date()
         until = today + dt.timedelta(days=365)
         holidays = hours_calendar.holidays.between(today, until) if not hours_calendar.holidays.empty else {}
@@ -221,8 +220,8 @@ def plan(request: SignedInRequest) -> HttpResponse:
             "targets": [
                 {
                     "info": priorities.info(p),
-                    "target": ticket_sla.target_for(contract, p),
-                    "hours": ticket_sla.hours_for(contract.plan, contract.hours, p),
+                    "target": contract.terms(p).target,
+                    "hours": contract.hours_for(p),
                 }
                 for p in Priority.values
             ],

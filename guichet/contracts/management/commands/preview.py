@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 
 from guichet.contracts import priorities
 from guichet.contracts.management.commands.contract import find_organisation
-from guichet.tickets import sla
 
 
 class Command(BaseCommand):
@@ -50,13 +49,12 @@ class Command(BaseCommand):
             f"Submitted {submitted.astimezone(zone):%a %Y-%m-%d %H:%M %Z} (customer local time)"
         )
         for code, info in priorities.PRIORITIES.items():
-            data = sla.terms_data(contract, code)
-            calendar = sla.calendar_from_spec(data["calendar"])
-            target = dt.timedelta(seconds=data["target_seconds"])
-            due = calendar.add(submitted, target)
+            terms = contract.terms(code)
+            target = terms.target
+            due = terms.calendar.calendar().add(submitted, target)
             hours = int(target.total_seconds() // 3600)
             minutes = int(target.total_seconds() % 3600 // 60)
             self.stdout.write(
-                f"  {code}  target {hours:>2}h{minutes:02d} on {data['calendar']['hours']:<5} → due "
+                f"  {code}  target {hours:>2}h{minutes:02d} on {terms.calendar.hours:<5} → due "
                 f"{due.astimezone(zone):%a %Y-%m-%d %H:%M %Z}   ({info.label})"
             )

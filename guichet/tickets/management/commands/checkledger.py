@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from guichet.tickets import sla
+from guichet.tickets import ledger
 from guichet.tickets.models import SlaEvent, Ticket
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         bad: list[str] = []
         for row in tickets.iterator(chunk_size=500):
             events = SlaEvent.objects.filter(ticket_id=row.pk).order_by("seq")
-            expected = sla.cached_fields(sla.replay(events))
+            expected = ledger.cached_fields(ledger.replay(events))
             diff = {k: (getattr(row, k), v) for k, v in expected.items() if getattr(row, k) != v}
             checked += 1
             if diff:
