@@ -93,7 +93,8 @@ import api_common as common
 common.setup_django({database_url!r})
 common.migrate()
 from guichet.accounts.models import ApiToken, Person, Role
-from guichet.contracts.models import Contract, Organisation, Plan
+from guichet.contracts.models import Contract, Plan
+from guichet.accounts.models import Organisation
 tokens = []
 for i in range({n_orgs}):
     org = Organisation.objects.create(name=f"Customer {{i}}")

@@ -58,8 +58,8 @@ NOW = dt.datetime.now(UTC).replace(microsecond=0)
 
 
 def build_world(n_orgs: int):
-    from guichet.accounts.models import ApiToken, Person, Role
-    from guichet.contracts.models import Contract, Organisation, Plan
+    from guichet.accounts.models import ApiToken, Organisation, Person, Role
+    from guichet.contracts.models import Contract, Plan
 
     orgs = Organisation.objects.bulk_create(
         [Organisation(name=f"Customer {i:04d}", email_domain=f"c{i}.test") for i in range(n_orgs)]

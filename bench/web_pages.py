@@ -64,8 +64,8 @@ def populate(n_tickets: int, seed: int = 7) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
-    from guichet.accounts.models import Person, Role
-    from guichet.contracts.models import Contract, Organisation, Plan
+    from guichet.accounts.models import Organisation, Person, Role
+    from guichet.contracts.models import Contract, Plan
     from guichet.tickets import services
     from guichet.tickets.models import Message, SlaState, Status, Ticket
 

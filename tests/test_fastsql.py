@@ -18,7 +18,8 @@ from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
 from guichet import fastsql
-from guichet.contracts.models import Contract, HolidayOverride, Organisation, Plan
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import Contract, HolidayOverride, Plan
 
 SOURCE = Path(fastsql.__file__)
 

@@ -20,8 +20,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from guichet import fastsql
-from guichet.accounts.models import ApiToken, Person
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import ApiToken, Organisation, Person
 
 # last_used_at is informative ("is this token still in use?"): writing it on every request would
 # turn every read into a write, so it is refreshed at most once a minute.

@@ -6,8 +6,8 @@ no lazy relation is touched by accident (each one would be a query per row on a 
 
 from __future__ import annotations
 
-from guichet.accounts.models import Person
-from guichet.contracts.models import Contract, Organisation
+from guichet.accounts.models import Organisation, Person
+from guichet.contracts.models import Contract
 from guichet.tickets.models import ContactAttempt, Message, SlaEvent, Ticket
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from guichet.contracts.models import Organisation, Priority
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import Priority, contract_in_force
 from guichet.contracts.priorities import PRIORITIES
 from guichet.sla import CalendarSpec
 
@@ -19,7 +20,7 @@ def calendar_summary(spec: CalendarSpec) -> str:
 
 
 def preview_for(org: Organisation, at: dt.datetime) -> dict:
-    contract = org.contract_at(at)
+    contract = contract_in_force(org, at)
     out: dict = {
         "organisation_id": org.pk,
         "contract_id": contract.pk if contract else None,

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from guichet.contracts.models import Contract, HolidayOverride, Organisation
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import Contract, HolidayOverride
 
 
 class ContractInline(admin.TabularInline):

@@ -1,4 +1,4 @@
-"""Customer organisations and the contracts (from their quotes) that fix their support plan."""
+"""The contracts (from their quotes) that fix each customer organisation's support plan."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet import fastsql, sla
-from guichet.accounts.models import validate_time_zone
+from guichet.accounts.models import Organisation, validate_time_zone
 
 # The words of the SLA core (one definition each, in guichet.sla) with their translated labels.
 
@@ -56,54 +56,6 @@ for _choices, _core in (
     same_words(_choices, _core)
 
 
-class Organisation(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    email_domain = models.CharField(_("e-mail domain"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("organisation")
-        verbose_name_plural = _("organisations")
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def contract_at(self, instant: dt.datetime) -> Contract | None:
-        """The contract in force at `instant` (an aware datetime), or None: tickets then carry no SLA.
-
-        One query. Validity dates are local to each contract's zone, which is at most a day away
-        from UTC: the database narrows to the candidates, `is_valid_at` decides. The query also
-        says whether the contract has holiday overrides, so `holiday_changes` skips reading them
-        when there are none (the usual case)."""
-        if timezone.is_naive(instant):
-            raise ValueError("contract_at needs an aware datetime")
-        day = instant.astimezone(dt.UTC).date()
-        one_day = dt.timedelta(days=1)
-        # Hand-written SQL: this runs on every ticket opened, and building the equivalent queryset
-        # (filters, an Exists annotation) cost the ORM more CPU than the rest of the lookup.
-        alias = router.db_for_read(Contract)
-        n = len(Contract._meta.concrete_fields)
-        with fastsql.cursor(alias) as cursor:
-            cursor.execute(
-                f"SELECT {fastsql.select_list(Contract, alias, 'c')},"
-                f" EXISTS (SELECT 1 FROM {HolidayOverride._meta.db_table} h WHERE h.contract_id = c.id)"
-                f" FROM {Contract._meta.db_table} c"
-                " WHERE c.organisation_id = %s AND c.valid_from <= %s"
-                " AND (c.valid_until IS NULL OR c.valid_until >= %s)"
-                " ORDER BY c.valid_from DESC, c.id DESC",
-                [self.pk, day + one_day, day - one_day],
-            )
-            rows = cursor.fetchall()
-        for row in rows:
-            contract = cast(Contract, fastsql.instance(Contract, alias, "c", row[:n]))
-            if contract.is_valid_at(instant):
-                contract.holiday_overrides_exist = bool(row[n])
-                contract.organisation = self  # the caller's instance: no second read
-                return contract
-        return None
-
-
 class Contract(models.Model):
     """A support contract from the customer's quote (R-PLAN-1).
 
@@ -111,7 +63,7 @@ class Contract(models.Model):
     force at its submission; later contracts never rewrite tickets already under another one.
     """
 
-    # Set only on contracts loaded by Organisation.contract_at (which already knows the answer).
+    # Set only on contracts loaded by contract_in_force (which already knows the answer).
     holiday_overrides_exist: bool
 
     organisation = models.ForeignKey(
@@ -169,7 +121,7 @@ class Contract(models.Model):
     def holiday_changes(self) -> tuple[tuple[tuple[dt.date, str], ...], tuple[dt.date, ...]]:
         """(extra closed days with their names, library holidays this customer works on)."""
         if getattr(self, "holiday_overrides_exist", None) is False:
-            return (), ()  # known from the query that loaded this contract (contract_at)
+            return (), ()  # known from the query that loaded this contract (contract_in_force)
         extra: list[tuple[dt.date, str]] = []
         removed: list[dt.date] = []
         for row in self.holiday_overrides.all():
@@ -247,3 +199,38 @@ class HolidayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+def contract_in_force(organisation: Organisation, instant: dt.datetime) -> Contract | None:
+    """The organisation's contract in force at `instant` (aware), or None: tickets then carry no SLA.
+
+    One query. Validity dates are local to each contract's zone, which is at most a day away
+    from UTC: the database narrows to the candidates, `is_valid_at` decides. The query also
+    says whether the contract has holiday overrides, so `holiday_changes` skips reading them
+    when there are none (the usual case)."""
+    if timezone.is_naive(instant):
+        raise ValueError("contract_in_force needs an aware datetime")
+    day = instant.astimezone(dt.UTC).date()
+    one_day = dt.timedelta(days=1)
+    # Hand-written SQL: this runs on every ticket opened, and building the equivalent queryset
+    # (filters, an Exists annotation) cost the ORM more CPU than the rest of the lookup.
+    alias = router.db_for_read(Contract)
+    n = len(Contract._meta.concrete_fields)
+    with fastsql.cursor(alias) as cursor:
+        cursor.execute(
+            f"SELECT {fastsql.select_list(Contract, alias, 'c')},"
+            f" EXISTS (SELECT 1 FROM {HolidayOverride._meta.db_table} h WHERE h.contract_id = c.id)"
+            f" FROM {Contract._meta.db_table} c"
+            " WHERE c.organisation_id = %s AND c.valid_from <= %s"
+            " AND (c.valid_until IS NULL OR c.valid_until >= %s)"
+            " ORDER BY c.valid_from DESC, c.id DESC",
+            [organisation.pk, day + one_day, day - one_day],
+        )
+        rows = cursor.fetchall()
+    for row in rows:
+        contract = cast(Contract, fastsql.instance(Contract, alias, "c", row[:n]))
+        if contract.is_valid_at(instant):
+            contract.holiday_overrides_exist = bool(row[n])
+            contract.organisation = organisation  # the caller's instance: no second read
+            return contract
+    return None

@@ -18,7 +18,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet.contracts.models import Organisation, Plan, Priority
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import Plan, Priority
 from guichet.reports.outcomes import (
     CLOSED_UNANSWERED,
     MET,

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation
 from guichet.reports.outcomes import outcome_expression
 from guichet.reports.parameters import Period, iso_utc, parse_outcome, period_tickets
 from guichet.tickets.selectors import Viewer

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation
 from guichet.reports.outcomes import MISSED_LATE, MISSED_UNANSWERED, OUTCOME_LABELS
 from guichet.tickets.models import Ticket
 from guichet.tickets.selectors import Viewer, visible_organisations, visible_tickets

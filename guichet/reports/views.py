@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
 from guichet.reports.exports import csv_lines, json_chunks, ticket_outcomes
 from guichet.reports.forms import ReportForm

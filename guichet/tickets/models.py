@@ -51,7 +51,7 @@ same_words(SlaState, sla.ClockState)
 
 class Ticket(models.Model):
     organisation = models.ForeignKey(
-        "contracts.Organisation",
+        "accounts.Organisation",
         verbose_name=_("organisation"),
         on_delete=models.PROTECT,
         related_name="tickets",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 
-from guichet.accounts.models import Person
-from guichet.contracts.models import Contract, Organisation
+from guichet.accounts.models import Organisation, Person
+from guichet.contracts.models import Contract
 from guichet.tickets.models import (
     OPEN_STATUSES,
     Attachment,

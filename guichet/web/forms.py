@@ -11,8 +11,8 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from guichet.accounts.models import Language, Person, Role, validate_time_zone
-from guichet.contracts.models import Contract, HolidayOverride, Organisation, Plan, Priority
+from guichet.accounts.models import Language, Organisation, Person, Role, validate_time_zone
+from guichet.contracts.models import Contract, HolidayOverride, Plan, Priority
 from guichet.tickets.models import Channel, Status
 
 

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from guichet.accounts.models import ApiToken, Person, Role
-from guichet.contracts.models import Contract, Organisation, Plan, Region
+from guichet.accounts.models import ApiToken, Organisation, Person, Role
+from guichet.contracts.models import Contract, Plan, Region
 from guichet.tickets import services
 from guichet.tickets.models import Channel, Ticket
 

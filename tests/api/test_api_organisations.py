@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from guichet.contracts.models import Contract, Organisation
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import Contract
 
 
 def test_me(world):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from django.forms.models import model_to_dict
 
-from guichet.accounts.models import ApiToken
+from guichet.accounts.models import ApiToken, Organisation
 from guichet.api.api import api as ninja_api
-from guichet.contracts.models import Contract, Organisation
+from guichet.contracts.models import Contract
 from guichet.tickets.models import (
     Attachment,
     AuditEntry,

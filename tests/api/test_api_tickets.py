@@ -292,7 +292,7 @@ def test_cursor_pages_cover_everything_once_in_due_order(world):
 
 
 def test_cursor_pages_with_null_due_last(world):
-    from guichet.contracts.models import Organisation
+    from guichet.accounts.models import Organisation
 
     orphan_org = Organisation.objects.create(name="No contract")
     from .conftest import make_person

@@ -7,8 +7,8 @@ import zoneinfo
 
 import pytest
 
-from guichet.accounts.models import Person, Role
-from guichet.contracts.models import Contract, HoursOption, Organisation, Plan, Region
+from guichet.accounts.models import Organisation, Person, Role
+from guichet.contracts.models import Contract, HoursOption, Plan, Region
 
 UTC = dt.UTC
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from guichet.accounts.models import ApiToken, Person, Role
-from guichet.contracts.models import Contract, Organisation, Plan
+from guichet.accounts.models import ApiToken, Organisation, Person, Role
+from guichet.contracts.models import Contract, Plan
 from guichet.tickets.models import AuditEntry, Message, SlaEvent, SlaState, Ticket
 
 from .conftest import make_org, make_person

@@ -8,8 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from guichet.accounts.models import Person
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation, Person
 from guichet.demo.management.commands.loaddemo import DEMO_PASSWORD
 from guichet.tickets import ledger
 from guichet.tickets.models import SlaEvent, SlaState, Ticket

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from guichet.accounts.models import Person, Role
-from guichet.contracts.models import Contract, Organisation, Plan
+from guichet.accounts.models import Organisation, Person, Role
+from guichet.contracts.models import Contract, Plan
 
 SUPPORT = "support@guichet.test"
 _counter = itertools.count(1)

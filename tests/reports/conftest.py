@@ -28,8 +28,8 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from guichet.accounts.models import Person, Role
-from guichet.contracts.models import Contract, Organisation, Plan, Region
+from guichet.accounts.models import Organisation, Person, Role
+from guichet.contracts.models import Contract, Plan, Region
 from guichet.tickets import services
 from guichet.tickets.models import Ticket
 

@@ -12,8 +12,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 import guichet.reports
-from guichet.accounts.models import Role
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation, Role
 from guichet.reports.attainment import attainment
 from guichet.reports.exports import ticket_outcomes
 from guichet.reports.forms import ReportForm

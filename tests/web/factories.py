@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from guichet.accounts.models import Person, Role
-from guichet.contracts.models import Contract, HoursOption, Organisation, Plan, Region
+from guichet.accounts.models import Organisation, Person, Role
+from guichet.contracts.models import Contract, HoursOption, Plan, Region
 from guichet.tickets import services
 
 PASSWORD = "correct horse battery staple"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from guichet.accounts.models import Person
-from guichet.contracts.models import Contract, HolidayOverride, Organisation
+from guichet.accounts.models import Organisation, Person
+from guichet.contracts.models import Contract, HolidayOverride
 
 
 def refused(response) -> bool:

@@ -8,12 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router
 from ninja.responses import Status
 
-from guichet.accounts.models import Person
+from guichet.accounts.models import Organisation, Person
 from guichet.api import present
 from guichet.api.auth import request_person
 from guichet.api.errors import ApiError, not_found, responses
 from guichet.api.schemas import ContractIn, ContractOut, DbId, OrganisationIn, OrganisationOut
-from guichet.contracts.models import Contract, Organisation
+from guichet.contracts.models import Contract
 from guichet.tickets import selectors
 
 router = Router(tags=["organisations and contracts"])

@@ -11,8 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guichet.accounts.models import Person
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation, Person
 from guichet.tickets.models import (
     Channel,
     Status,

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet import fastsql, sla
-from guichet.accounts.models import Person
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation, Person
+from guichet.contracts.models import contract_in_force
 from guichet.tickets import ledger
 from guichet.tickets.events import TicketOpened
 from guichet.tickets.models import (
@@ -107,7 +107,7 @@ def open_ticket(
         at = received_at
     else:
         at = _effective_at(actor, None, submitted_at)
-    contract = organisation.contract_at(at)
+    contract = contract_in_force(organisation, at)
     if channel == Channel.PHONE and (contract is None or not contract.has_phone_support):
         # R-PLAN-2: never silently accepted.
         raise ServiceError(

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guichet.accounts.models import Person
-from guichet.contracts.models import Contract, HolidayOverride, Organisation, Priority
+from guichet.accounts.models import Organisation, Person
+from guichet.contracts.models import Contract, HolidayOverride, Priority
 from guichet.web import forms
 from guichet.web.views.session import SignedInRequest, vendor_admin_required
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import Person
 from guichet.contracts import priorities
-from guichet.contracts.models import Contract, Priority
+from guichet.contracts.models import Contract, Priority, contract_in_force
 from guichet.tickets import selectors, services
 from guichet.tickets.models import Attachment, SlaEventKind, Ticket
 from guichet.web import forms
@@ -60,7 +60,7 @@ def support_phone() -> str:
 
 
 def current_contract(user) -> Contract | None:
-    return user.organisation.contract_at(timezone.now())
+    return contract_in_force(user.organisation, timezone.now())
 
 
 def due_preview(contract: Contract | None, priority: str, now: dt.datetime) -> dict:

@@ -15,8 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from guichet.accounts.models import Language, Person, Role
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Language, Organisation, Person, Role
 
 
 class Command(BaseCommand):

@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from guichet.contracts.models import Contract, HoursOption, Organisation, Plan, Priority, Region
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import Contract, HoursOption, Plan, Priority, Region
 
 
 def parse_date(value: str) -> dt.date:

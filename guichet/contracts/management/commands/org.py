@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation
+from guichet.contracts.models import contract_in_force
 
 
 class Command(BaseCommand):
@@ -33,6 +34,6 @@ class Command(BaseCommand):
             return
         now = timezone.now()
         for org in Organisation.objects.order_by("name"):
-            contract = org.contract_at(now)
+            contract = contract_in_force(org, now)
             plan = f"{contract.plan} ({contract.reference})" if contract else "no valid contract (no SLA)"
             self.stdout.write(f"{org.pk:>5}  {org.name:<30} {plan}")

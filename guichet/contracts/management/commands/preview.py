@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from guichet.contracts import priorities
 from guichet.contracts.management.commands.contract import find_organisation
+from guichet.contracts.models import contract_in_force
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
                 raise CommandError(_("--at needs a UTC offset (e.g. 2026-03-02T10:00:00+01:00)."))
         else:
             submitted = timezone.now()
-        contract = org.contract_at(submitted)
+        contract = contract_in_force(org, submitted)
         if contract is None:
             raise CommandError(
                 _("%(org)s has no valid contract at %(at)s: tickets get no SLA.")

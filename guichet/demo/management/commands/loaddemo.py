@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.accounts.models import Language, Person, Role
-from guichet.contracts.models import Contract, HoursOption, Organisation, Plan, Region
+from guichet.accounts.models import Language, Organisation, Person, Role
+from guichet.contracts.models import Contract, HoursOption, Plan, Region
 from guichet.tickets import services
 from guichet.tickets.models import Status, Ticket
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
 from guichet.reports.exports import TEXT_FIELDS, csv_lines, json_chunks, spreadsheet_text, ticket_outcomes
 from guichet.reports.parameters import DIMENSION_LABELS, Period, ReportError, parse_dimensions, parse_zone

@@ -28,8 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from guichet.accounts.models import Person, Role
-from guichet.contracts.models import Organisation
+from guichet.accounts.models import Organisation, Person, Role
 from guichet.tickets.models import Ticket
 from guichet.tickets.services import import_ticket
 
