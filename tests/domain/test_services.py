@@ -10,7 +10,7 @@ from django.core import mail
 from guichet.accounts.models import Role
 from guichet.contracts import priorities
 from guichet.contracts.models import Contract, HoursOption, Plan, Priority
-from guichet.tickets import selectors, services
+from guichet.tickets import selectors, services, sla
 from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, SlaState, Status, Ticket
 from guichet.tickets.services import ServiceError
 
@@ -647,3 +647,56 @@ def test_R_PLAN_3_reception_time_is_validated(basic_customer):
     assert both.value.code == "order"
     assert not Ticket.objects.exists()
     assert submit(received_at=paris(2, 10)).submitted_at == paris(2, 10)
+
+
+# --- The scaffold every change to a ticket shares (services._base.ticket_change) ----------------
+
+
+def test_log_call_checks_the_plan_before_the_time(agent, basic_customer):
+    """The check order of the scaffold: the plan (on the locked ticket), then the instant given."""
+    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    with pytest.raises(ServiceError) as exc:
+        services.log_call(
+            actor=agent,
+            ticket=ticket,
+            caller="x",
+            phone_number="+331234567",
+            duration_seconds=1,
+            summary="s",
+            at=paris(1, 10),  # before the submission: refused too, but second
+        )
+    assert exc.value.code == "phone_not_in_plan"
+
+
+def test_ticket_change_saves_audits_and_refreshes_the_callers_instance(agent, basic_customer):
+    from guichet.tickets.services._base import ticket_change
+
+    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    with ticket_change(actor=agent, ticket=ticket, at=paris(2, 11)) as change:
+        assert change.ticket is not ticket and change.at == paris(2, 11) and change.actor == agent
+        change.ticket.subject = "Renamed"
+        entry = change.audit("test.change", changes={"when": paris(2, 11)}, reason="why")
+    assert ticket.subject == "Renamed" and ticket.updated_at == paris(2, 11)
+    assert Ticket.objects.get(pk=ticket.pk).subject == "Renamed"
+    assert (entry.ticket_id, entry.actor, entry.at, entry.reason) == (ticket.pk, agent, paris(2, 11), "why")
+    assert entry.changes == {"when": sla.iso(paris(2, 11))}  # made JSON as every audit entry
+
+
+def test_ticket_change_refused_or_unaudited_changes_nothing(agent, basic_customer):
+    from guichet.tickets.services._base import ticket_change
+
+    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    audits = AuditEntry.objects.count()
+    with pytest.raises(ServiceError), ticket_change(actor=agent, ticket=ticket, at=paris(2, 11)) as change:
+        change.ticket.subject = "Renamed"
+        change.audit("test.change")
+        raise ServiceError("refused", code="test")
+    # A change that forgets its audit entry is a bug: refused, rolled back.
+    with (
+        pytest.raises(RuntimeError, match="audit"),
+        ticket_change(actor=agent, ticket=ticket, at=None) as change,
+    ):
+        change.ticket.subject = "Renamed"
+    assert ticket.subject == "Cannot log in" and ticket.updated_at == paris(2, 10)
+    assert Ticket.objects.get(pk=ticket.pk).subject == "Cannot log in"
+    assert AuditEntry.objects.count() == audits

@@ -5,15 +5,17 @@ the ticket and the time of a change (`at=`), input cleaning, the audit trail, th
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -319,3 +321,51 @@ def _attach(message: Message, attachments: Iterable[Any]) -> list[Attachment]:
         row.save()
         rows.append(row)
     return rows
+
+
+# --- The scaffold of a change to one ticket --------------------------------------------------------
+
+
+class TicketChange:
+    """A change to one ticket in progress, given by `ticket_change`: `.ticket` is the locked, fresh
+    row to change; `.at` the instant of the change; `.actor` who makes it."""
+
+    __slots__ = ("_audited", "actor", "at", "ticket")
+
+    def __init__(self, actor: Person, ticket: Ticket, at: dt.datetime) -> None:
+        self.actor, self.ticket, self.at = actor, ticket, at
+        self._audited = False
+
+    def audit(self, action: str, *, changes: dict[str, Any] | None = None, reason: str = "") -> AuditEntry:
+        """The change's audit entry: on the ticket, by the actor, at the change's instant."""
+        self._audited = True
+        return _audit(self.ticket, self.actor, action, at=self.at, changes=changes, reason=reason)
+
+
+@contextlib.contextmanager
+def ticket_change(
+    *,
+    actor: Person,
+    ticket: Ticket,
+    at: dt.datetime | None,
+    check: Callable[[Ticket], None] | None = None,
+) -> Iterator[TicketChange]:
+    """What every change to an existing ticket does around its own work.
+
+    In one transaction: lock and re-read the ticket; `check(locked)` if given (refusals that must
+    come before the time's); the instant of the change from `at` (`_effective_at`: staff only, not
+    in the future, not before the ledger's last event). Then the body runs and calls `.audit(…)`.
+    On a normal exit the ticket is saved with its `updated_at`, and once committed the caller's
+    instance gets the saved values. A refusal raised in the body rolls everything back and leaves
+    the caller's instance as it was."""
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if check is not None:
+            check(locked)
+        change = TicketChange(actor, locked, _effective_at(actor, locked, at))
+        yield change
+        if not change._audited:
+            # A programming error, not a refusal: every change to a ticket is audited.
+            raise RuntimeError("a ticket change must write its audit entry (TicketChange.audit)")
+        _save(locked, change.at)
+    _copy_back(ticket, locked)

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Person
@@ -27,20 +26,16 @@ from guichet.tickets.services._base import (
     ServiceError,
     _append,
     _attach,
-    _audit,
     _check_attachments,
     _check_ticket_access,
     _clean_phone,
     _clean_text,
-    _copy_back,
-    _effective_at,
     _importing,
-    _lock,
     _notify_message,
     _now,
     _require_staff,
-    _save,
     _sync_pause,
+    ticket_change,
 )
 
 
@@ -125,9 +120,8 @@ def add_reply(
         )
     attachments = list(attachments)
     _check_attachments(attachments)
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked, when = change.ticket, change.at
         if actor.is_agent:
             message = _customer_message(
                 locked, author=actor, kind=MessageKind.REPLY, channel=channel, body=body, at=when
@@ -151,15 +145,10 @@ def add_reply(
                 locked.solved_at = None
                 _sync_pause(locked, at=when, actor=actor, reason="customer reply")
         _attach(message, attachments)
-        _audit(
-            locked,
-            actor,
+        change.audit(
             "message.reply",
-            at=when,
             changes={"message": message.pk, "channel": channel, "held_until": message.deliver_at},
         )
-        _save(locked, when)
-    _copy_back(ticket, locked)
     return message
 
 
@@ -167,9 +156,8 @@ def add_note(*, actor: Person, ticket: Ticket, body: str, at: dt.datetime | None
     """An internal note: agents only, never shown to customers, never a response."""
     _require_staff(actor)
     body = _clean_text(body, _("Note"))
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked, when = change.ticket, change.at
         message = Message.objects.create(
             ticket=locked,
             author=actor,
@@ -179,10 +167,17 @@ def add_note(*, actor: Person, ticket: Ticket, body: str, at: dt.datetime | None
             created_at=when,
             delivered_at=when,
         )
-        _audit(locked, actor, "message.note", at=when, changes={"message": message.pk})
-        _save(locked, when)
-    _copy_back(ticket, locked)
+        change.audit("message.note", changes={"message": message.pk})
     return message
+
+
+def _check_phone_support(ticket: Ticket) -> None:
+    """R-PLAN-2, checked on the locked ticket before the time of the call."""
+    if ticket.contract is None or ticket.contract.plan != Plan.PREMIUM:
+        raise ServiceError(
+            _("Phone support is part of the Premium plan only; answer this customer by portal or e-mail."),
+            code="phone_not_in_plan",
+        )
 
 
 def log_call(
@@ -204,17 +199,8 @@ def log_call(
         raise ServiceError(_("The phone number is required."), code="phone")
     if not isinstance(duration_seconds, int) or duration_seconds < 0 or duration_seconds > 24 * 3600:
         raise ServiceError(_("The duration must be between 0 and 86400 seconds."), code="duration")
-    with transaction.atomic():
-        locked = _lock(ticket)
-        if locked.contract is None or locked.contract.plan != Plan.PREMIUM:
-            raise ServiceError(
-                _(
-                    "Phone support is part of the Premium plan only; "
-                    "answer this customer by portal or e-mail."
-                ),
-                code="phone_not_in_plan",
-            )
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at, check=_check_phone_support) as change:
+        locked, when = change.ticket, change.at
         message = Message.objects.create(
             ticket=locked,
             author=actor,
@@ -230,15 +216,7 @@ def log_call(
         _record_first_response(locked, at=when, actor=actor, message=message)
         if locked.status == Status.NEW:
             locked.status = Status.OPEN
-        _audit(
-            locked,
-            actor,
-            "message.call",
-            at=when,
-            changes={"message": message.pk, "seconds": duration_seconds},
-        )
-        _save(locked, when)
-    _copy_back(ticket, locked)
+        change.audit("message.call", changes={"message": message.pk, "seconds": duration_seconds})
     return message
 
 
@@ -257,9 +235,8 @@ def record_contact_attempt(
         raise ServiceError(_("Unknown channel."), code="channel")
     if len(note) > 500:
         raise ServiceError(_("The note is too long (at most 500 characters)."), code="too_long")
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked, when = change.ticket, change.at
         if not answered and _contact_window_opens(locked, when) is not None:
             raise ServiceError(
                 _("On P3 and P4 tickets the customer is contacted only during their business hours."),
@@ -268,13 +245,7 @@ def record_contact_attempt(
         attempt = ContactAttempt.objects.create(
             ticket=locked, agent=actor, at=when, channel=channel, note=note.strip(), answered=answered
         )
-        _audit(
-            locked,
-            actor,
-            "contact.attempt",
-            at=when,
-            changes={"attempt": attempt.pk, "channel": channel, "answered": answered},
+        change.audit(
+            "contact.attempt", changes={"attempt": attempt.pk, "channel": channel, "answered": answered}
         )
-        _save(locked, when)
-    _copy_back(ticket, locked)
     return attempt

@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
@@ -25,20 +24,16 @@ from guichet.tickets.models import (
 from guichet.tickets.services._base import (
     ServiceError,
     _append,
-    _audit,
     _check_confirmation,
     _check_ticket_access,
     _clean_phone,
     _clean_priority,
     _clean_text,
-    _copy_back,
-    _effective_at,
-    _lock,
     _notify_message,
     _profile_phone,
     _replay,
     _require_staff,
-    _save,
+    ticket_change,
 )
 from guichet.tickets.services.conversation import _customer_message
 
@@ -57,9 +52,8 @@ def raise_priority(
     _check_ticket_access(actor, ticket)
     priority = _clean_priority(priority)
     reason = _clean_text(reason, _("Reason"))
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked, when = change.ticket, change.at
         if not locked.is_open:
             raise ServiceError(_("Reopen the ticket before changing its priority."), code="closed")
         old = locked.priority
@@ -94,16 +88,12 @@ def raise_priority(
                 held.delivered_at = when
                 held.save(update_fields=["delivered_at"])
                 _notify_message(held)
-        _audit(
-            locked,
-            actor,
+        change.audit(
             "ticket.priority_raised",
-            at=when,
             changes={"priority": [old, priority], "due": locked.sla_due_at},
             reason=reason,
         )
-        _save(locked, when)
-    return _copy_back(ticket, locked)
+    return locked
 
 
 def downgrade_priority(
@@ -113,9 +103,8 @@ def downgrade_priority(
     the original submission with the new target and calendar. Shown to the customer."""
     _require_staff(actor)
     reason = _clean_text(reason, _("Reason"))
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked, when = change.ticket, change.at
         old = locked.priority
         new = priorities.DOWNGRADES.get(Priority(old))
         if new is None:
@@ -164,11 +153,8 @@ def downgrade_priority(
             ),
             at=when,
         )
-        _audit(
-            locked,
-            actor,
+        change.audit(
             "ticket.priority_downgraded",
-            at=when,
             changes={
                 "priority": [old, str(new)],
                 "due": locked.sla_due_at,
@@ -176,5 +162,4 @@ def downgrade_priority(
             },
             reason=reason,
         )
-        _save(locked, when)
-    return _copy_back(ticket, locked)
+    return locked

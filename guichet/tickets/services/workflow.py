@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Person
@@ -17,14 +16,10 @@ from guichet.tickets.models import (
 )
 from guichet.tickets.services._base import (
     ServiceError,
-    _audit,
     _check_ticket_access,
-    _copy_back,
-    _effective_at,
-    _lock,
     _require_staff,
-    _save,
     _sync_pause,
+    ticket_change,
 )
 
 CUSTOMER_STATUSES = (Status.SOLVED, Status.OPEN)
@@ -39,9 +34,8 @@ def change_status(
         raise ServiceError(_("Unknown status."), code="status")
     if actor.is_customer and status not in CUSTOMER_STATUSES:
         raise ServiceError(_("You can mark your request solved or reopen it."), code="forbidden")
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked, when = change.ticket, change.at
         old = locked.status
         if old == status:
             raise ServiceError(_("The ticket already has this status."), code="unchanged")
@@ -56,9 +50,8 @@ def change_status(
             locked.solved_at = None
         _sync_pause(locked, at=when, actor=actor, reason=reason)
         action = "ticket.reopened" if old in (Status.SOLVED, Status.CLOSED) else "ticket.status"
-        _audit(locked, actor, action, at=when, changes={"status": [old, status]}, reason=reason.strip())
-        _save(locked, when)
-    return _copy_back(ticket, locked)
+        change.audit(action, changes={"status": [old, status]}, reason=reason.strip())
+    return locked
 
 
 def assign(
@@ -67,20 +60,12 @@ def assign(
     _require_staff(actor)
     if assignee is not None and (not assignee.is_agent or not assignee.is_active):
         raise ServiceError(_("Tickets can only be assigned to active support staff."), code="assignee")
-    with transaction.atomic():
-        locked = _lock(ticket)
-        when = _effective_at(actor, locked, at)
+    with ticket_change(actor=actor, ticket=ticket, at=at) as change:
+        locked = change.ticket
         old = locked.assignee_id
         locked.assignee = assignee
-        _audit(
-            locked,
-            actor,
-            "ticket.assigned",
-            at=when,
-            changes={"assignee": [old, assignee.pk if assignee else None]},
-        )
-        _save(locked, when)
-    return _copy_back(ticket, locked)
+        change.audit("ticket.assigned", changes={"assignee": [old, assignee.pk if assignee else None]})
+    return locked
 
 
 def open_statuses() -> tuple[str, ...]:
