@@ -1,6 +1,7 @@
 """What the ticket services share (private to the package): `ServiceError`, the checks on the actor,
 the ticket and the time of a change (`at=`), input cleaning, the audit trail, the SLA ledger
-(`_append`, `_replay`, `_sync_pause`), the domain events they publish (`_publish`) and attachments.
+(`_append`, `_replay`, `_sync_pause`), the domain events they publish (`_publish`), attachments, and
+`ticket_change`: the scaffold of every change to an existing ticket.
 """
 
 from __future__ import annotations
