@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "guichet.accounts",
     "guichet.contracts",
     "guichet.tickets",
+    "guichet.outbox",
     "guichet.web",
     "guichet.demo",
     "guichet.reports",
@@ -238,6 +239,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+# Seconds before an SMTP connection gives up (Django's default waits for ever, holding the delivery).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@guichet.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The e-mail channel (docs/mail.md): the address customers write to, the IMAP mailboxes to poll
@@ -284,6 +287,15 @@ GUICHET_SLA_WARN_PERCENT = int(os.environ.get("GUICHET_SLA_WARN_PERCENT", "75"))
 GUICHET_SLA_WARN_BEFORE_MINUTES = int(os.environ.get("GUICHET_SLA_WARN_BEFORE_MINUTES", "30"))
 GUICHET_DOWNGRADE_MIN_ATTEMPTS = int(os.environ.get("GUICHET_DOWNGRADE_MIN_ATTEMPTS", "1"))
 GUICHET_MAX_ATTACHMENT_BYTES = int(os.environ.get("GUICHET_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+
+# --- Outbox: side effects of committed writes (docs/outbox.md) ----------------------------------------
+# Every worker polls the outbox this often (seconds; the queue only makes it faster); a row being
+# delivered is leased for this long (a killed worker's row is retried after it); attempts before a
+# delivery is marked failed (an operator can retry it); timeout of one webhook POST.
+GUICHET_OUTBOX_POLL_SECONDS = float(os.environ.get("GUICHET_OUTBOX_POLL_SECONDS", "5"))
+GUICHET_OUTBOX_LEASE_SECONDS = int(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120"))
+GUICHET_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("GUICHET_OUTBOX_MAX_ATTEMPTS", "15"))
+GUICHET_WEBHOOK_TIMEOUT = float(os.environ.get("GUICHET_WEBHOOK_TIMEOUT", "10"))
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -12,10 +12,11 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         from guichet import events
         from guichet.mail import notifications
-        from guichet.tickets.events import MessagePublished, SlaBreached, SlaWarned
+        from guichet.tickets.events import MessagePublished, SlaBreached, SlaWarned, TicketOpened
 
-        # Enqueued inside the write's transaction: the task backend holds it until the commit
-        # (TASKS ENQUEUE_ON_COMMIT), so a rolled-back reply is never mailed.
+        # Inside the write's transaction: the mail owed is an outbox row that commits (or rolls
+        # back) with the reply, the breach or the notice itself (guichet.outbox).
+        events.subscribe(TicketOpened, notifications.on_ticket_opened)
         events.subscribe(MessagePublished, notifications.on_message_published)
         events.subscribe(SlaWarned, notifications.on_sla_alert)
         events.subscribe(SlaBreached, notifications.on_sla_alert)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from guichet.mail import conf
 from guichet.mail.models import InboundMessage, InboundStatus, OutboundMail, OutboundStatus
+from guichet.mail.notifications import owe_acknowledgement
 from guichet.mail.parsing import ParsedMail, clean_subject, header_message_id, parse, parse_bytes, sha256
 from guichet.tickets.models import Channel
 
@@ -148,6 +149,8 @@ def process_inbound(pk: int, *, manual: bool = False) -> InboundMessage:
             row.next_attempt_at = None
             row.processed_at = timezone.now()
             row.save()
+            if row.opened_ticket:
+                owe_acknowledgement(row)
         return row
     except Exception as exc:
         logger.exception("Inbound mail %s failed (attempt counted)", pk)
@@ -369,9 +372,7 @@ def _deliver(row: InboundMessage, parsed: ParsedMail, person, ticket) -> None:
     row.ticket, row.ticket_message = new_ticket, first
     row.status = InboundStatus.PROCESSED
     row.reason = ""
-    from guichet.mail.outbound import queue_acknowledgement
-
-    queue_acknowledgement(row)
+    row.opened_ticket = True  # process_inbound owes the acknowledgement once the row is saved
 
 
 def _uploads(parsed: ParsedMail) -> tuple[list, list[str]]:

@@ -22,6 +22,9 @@ class InboundStatus(models.TextChoices):
 class InboundMessage(models.Model):
     """One inbound e-mail exactly as it arrived, and what became of it."""
 
+    # Set (not stored) by processing when this mail opened a ticket: its acknowledgement is owed.
+    opened_ticket: bool = False
+
     raw = models.BinaryField(_("raw message"))
     sha256 = models.CharField(_("SHA-256 of the raw bytes"), max_length=64, unique=True)
     # Normalised (no angle brackets, no spaces); a synthetic one when the header is missing.

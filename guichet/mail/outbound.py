@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
-from django.tasks import task
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from guichet.mail import conf
 from guichet.mail.models import InboundMessage, InboundStatus, OutboundKind, OutboundMail, OutboundStatus
@@ -147,7 +145,7 @@ def send_ticket_mail(
     try:
         build_message(record, body, references=references, auto=auto).send()
     except Exception as exc:
-        # Stays pending: `retry_pending` sends it again later, with the same Message-ID.
+        # Stays pending: the outbox retries the delivery, which finds this row (same Message-ID).
         record.reason = f"{type(exc).__name__}: {exc}"[:2000]
         record.save(update_fields=["reason"])
         raise
@@ -167,42 +165,3 @@ def _over_limit(to: str) -> bool:
         sent_at__gte=since,
     ).count()
     return recent >= conf.ack_limit_per_hour()
-
-
-def queue_acknowledgement(inbound: InboundMessage) -> None:
-    """Called inside the processing transaction: the task is enqueued only when it commits."""
-    if conf.ack_enabled():
-        pk = inbound.pk
-        # Deferred explicitly: not every task backend waits for the commit by itself.
-        transaction.on_commit(lambda: send_acknowledgement.enqueue(pk), robust=True)
-
-
-@task()
-def send_acknowledgement(inbound_id: int) -> str:
-    """Tell the customer their mail opened ticket #id (so their answers carry the token)."""
-    inbound = InboundMessage.objects.select_related("ticket__requester").filter(pk=inbound_id).first()
-    if inbound is None or inbound.ticket is None or inbound.status != InboundStatus.PROCESSED:
-        return "nothing to acknowledge"
-    ticket = inbound.ticket
-    requester = ticket.requester
-    if not requester.email:
-        return "no address"
-    with translation.override(requester.language or settings.LANGUAGE_CODE):
-        body = "\n\n".join(
-            [
-                _("We received your request and opened ticket #%(id)s: “%(subject)s”.")
-                % {"id": ticket.pk, "subject": ticket.subject},
-                _("Its priority is %(priority)s. Reply to this e-mail to add information.")
-                % {"priority": ticket.get_priority_display()},
-            ]
-        )
-        record = send_ticket_mail(
-            ticket=ticket,
-            to=requester.email,
-            subject=ticket_subject(ticket),
-            body=body,
-            kind=OutboundKind.ACKNOWLEDGEMENT,
-            inbound=inbound,
-            auto=AUTO_REPLIED,
-        )
-    return record.status

@@ -1,8 +1,8 @@
 """Background work of the e-mail channel.
 
 Every minute (the scheduler's table is guichet/ops/schedule.py) the worker
-polls every configured IMAP mailbox, retries stored messages whose processing failed earlier and
-whose backoff has passed, and sends again outbound mail that the SMTP server refused.
+polls every configured IMAP mailbox and retries stored messages whose processing failed earlier and
+whose backoff has passed. Outbound mail the SMTP server refused is retried by the outbox.
 `process_inbound_task` processes one stored message (the SMTP ingress hands its messages to it).
 """
 
@@ -30,20 +30,17 @@ def poll_and_retry() -> dict[str, object]:
     """
     from guichet.mail.imap import poll_all
     from guichet.mail.ingest import process_due
-    from guichet.mail.notifications import retry_pending
 
     results = poll_all()
     retried = process_due()
-    resent = retry_pending()
     summary = {
         "mailboxes": [
             {"mailbox": r.mailbox, "stored": r.stored, "duplicates": r.duplicates, "errors": r.errors}
             for r in results
         ],
         "retried": retried,
-        "resent": resent,
     }
-    if retried or resent or any(r.stored or r.errors for r in results):
+    if retried or any(r.stored or r.errors for r in results):
         logger.info("Mail round: %s", summary)
     return summary
 

@@ -44,6 +44,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         description="Deliver P3/P4 replies held until the customer's business hours (R-PRIO-7).",
     ),
     PeriodicJob(
+        name="outbox",
+        task_path="guichet.outbox.tasks.deliver_due_task",
+        schedule=crontab(minute="*"),
+        description="Deliver due side effects (mail, alerts, webhooks) the workers' poll has not yet.",
+    ),
+    PeriodicJob(
         name="mail",
         task_path="guichet.mail.tasks.poll_mailboxes_task",
         schedule=crontab(minute="*"),

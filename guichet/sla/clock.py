@@ -126,13 +126,13 @@ class Clock:
     def binding(self) -> Clock:
         """The clock of the raise chain whose due time applies (``self`` without a raise).
 
-        The earlier own due time wins; on a tie the newer clock."""
+        The earlier own due time wins; on a tie the clock that was already running."""
         memo = self._memo.get("binding")
         if memo is None:
             memo = self
             if self.previous is not None:
                 theirs = self.previous.binding
-                if _to_utc(theirs._resume_due()) < _to_utc(self._resume_due()):
+                if _to_utc(theirs._resume_due()) <= _to_utc(self._resume_due()):
                     memo = theirs
             self._memo["binding"] = memo
         assert isinstance(memo, Clock)

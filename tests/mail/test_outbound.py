@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from guichet.mail.ingest import ingest_raw
 from guichet.mail.models import InboundStatus, OutboundKind, OutboundMail, OutboundStatus
-from guichet.mail.notifications import send_message_notification
+from guichet.mail.notifications import send_message_mail
+from guichet.outbox import relay
+from guichet.outbox.models import Delivery, DeliveryStatus
 from guichet.tickets import services
 from guichet.tickets.models import Message, MessageKind
 from tests.mail.conftest import SUPPORT, World, mail
@@ -62,8 +64,8 @@ def test_R_CHAN_2_agent_reply_is_mailed_threaded_and_its_answer_threads_back(wor
         h["Message-ID"],
     )
 
-    # A retried notification task sends nothing twice.
-    send_message_notification.call(reply.pk)
+    # A retried delivery sends nothing twice.
+    send_message_mail(reply.pk)
     assert len(mailoutbox) == 1
 
     # Alice answers from a client that keeps only In-Reply-To, and changes the subject.
@@ -154,7 +156,6 @@ class Sink:
 def test_R_CHAN_2_mail_refused_by_the_smtp_server_is_sent_again_with_the_same_id(world, settings):
     from aiosmtpd.controller import Controller
 
-    from guichet.mail.notifications import retry_pending
     from tests.mail.conftest import free_port
 
     port = free_port()
@@ -168,17 +169,25 @@ def test_R_CHAN_2_mail_refused_by_the_smtp_server_is_sent_again_with_the_same_id
     assert inbound.status == InboundStatus.PROCESSED
     record = OutboundMail.objects.get(inbound=inbound)
     assert record.status == OutboundStatus.PENDING and "Connection refused" in record.reason
-    assert retry_pending() == 0  # too early
+    owed = Delivery.objects.get(key=f"mail.ack|{inbound.pk}")
+    assert (
+        owed.status == DeliveryStatus.PENDING
+        and owed.attempts == 1
+        and "Connection refused" in owed.last_error
+    )
+    assert relay.deliver_due()["delivered"] == 0  # too early: retried after a backoff
 
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        assert retry_pending(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+        assert relay.deliver_due(now=timezone.now() + dt.timedelta(minutes=3))["delivered"] == 1
     finally:
         controller.stop()
     record.refresh_from_db()
     assert record.status == OutboundStatus.SENT
     assert len(sink.received) == 1
     assert f"Message-ID: <{record.message_id}>".encode() in sink.received[0]
-    assert retry_pending(now=timezone.now() + dt.timedelta(minutes=3)) == 0
+    assert relay.deliver_due(now=timezone.now() + dt.timedelta(minutes=3))["delivered"] == 0
+    owed.refresh_from_db()
+    assert owed.status == DeliveryStatus.DELIVERED and owed.attempts == 2

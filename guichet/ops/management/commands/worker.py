@@ -1,7 +1,8 @@
 """`guichet worker`: run the background worker (Huey's consumer) with the desk's defaults.
 
-A thin alias for `guichet run_huey` so deployment docs stay short. Run exactly one worker with the
-scheduler (the default) and any others with `--no-periodic`.
+Huey's `run_huey` plus the outbox poll (guichet/ops/poller.py), which delivers the side effects of
+committed writes even when the queue lost their wake-up. Run exactly one worker with the scheduler
+(the default) and any others with `--no-periodic`; every worker polls the outbox.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext_lazy as _
+
+from guichet.ops.poller import OutboxPoller
 
 
 class Command(BaseCommand):
@@ -44,4 +47,9 @@ class Command(BaseCommand):
         # run_huey gives the "huey" logger its own handler; stop it also reaching Django's root
         # handler, which printed every line twice.
         logging.getLogger("huey").propagate = False
-        call_command("run_huey", **kwargs)
+        poller = OutboxPoller()
+        poller.start()
+        try:
+            call_command("run_huey", **kwargs)
+        finally:
+            poller.stop()

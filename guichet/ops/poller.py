@@ -1,0 +1,42 @@
+"""The outbox poll that every worker runs beside Huey's consumer.
+
+The task queue only wakes the outbox relay; this thread is what makes delivery independent of the
+queue: every `GUICHET_OUTBOX_POLL_SECONDS` it delivers whatever is due (guichet.outbox.relay), so
+rows whose wake-up was lost (Redis down, a worker killed, a task dropped) go out within seconds once
+the database answers. Several workers poll at once safely: each row is leased to one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from guichet.outbox import relay
+
+log = logging.getLogger(__name__)
+
+
+class OutboxPoller(threading.Thread):
+    def __init__(self, interval: float | None = None) -> None:
+        super().__init__(name="guichet-outbox-poller", daemon=True)
+        self.interval = float(interval if interval is not None else settings.GUICHET_OUTBOX_POLL_SECONDS)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        log.info("Outbox poll every %ss", self.interval)
+        while not self.stopped.wait(self.interval):
+            try:
+                close_old_connections()
+                counts = relay.deliver_due()
+                if any(counts[k] for k in ("delivered", "retry", "failed")):
+                    log.info("Outbox poll: %s", counts)
+            except Exception:  # the database is down: try again at the next tick
+                log.exception("Outbox poll failed")
+            finally:
+                close_old_connections()
+
+    def stop(self) -> None:
+        self.stopped.set()

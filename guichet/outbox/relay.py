@@ -1,0 +1,251 @@
+"""Delivering the outbox: a handler per kind, a lease per row, retries with backoff.
+
+`deliver(pk)` claims one row (a conditional UPDATE that commits at once: a lease and a claim
+token), runs the kind's handler outside any transaction, then marks the row delivered — or, on an
+error, due again after a backoff. `deliver_due()` is the poll that every worker runs every few
+seconds (and the periodic schedule once a minute): it delivers whatever is due, whether or not the
+queue ever woke anyone. A worker killed mid-delivery only delays the row until its lease expires;
+the handler's own idempotency (its key; a mail's recorded Message-ID) keeps the effect single.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Q
+from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
+from django.tasks.backends.immediate import ImmediateBackend
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+from huey.contrib.djhuey.tasks_backend import HueyBackend
+
+from guichet.outbox.models import Delivery, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Delivery], object]
+_handlers: dict[str, Handler] = {}
+
+
+class Permanent(Exception):
+    """Raised by a handler when retrying cannot help (no such message, no address): fail at once."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that delivers one `kind` of row (it raises to ask for a retry)."""
+
+    def register(func: Handler) -> Handler:
+        existing = _handlers.get(kind)
+        if existing is not None and existing is not func:
+            raise ValueError(f"outbox kind {kind!r} already has a handler: {existing!r}")
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def known_kind(kind: str) -> bool:
+    return kind in _handlers
+
+
+def kinds() -> list[str]:
+    return sorted(_handlers)
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "GUICHET_OUTBOX_LEASE_SECONDS", 120)))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "GUICHET_OUTBOX_MAX_ATTEMPTS", 15))
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """10 s, 20 s, 40 s … doubling, at most an hour between tries."""
+    return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
+
+
+def tasks_run_inline() -> bool:
+    """Whether tasks run at enqueue (the test settings): then the outbox delivers at once too."""
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, ImmediateBackend):
+        return True
+    if isinstance(backend, HueyBackend):
+        return bool(getattr(HUEY, "immediate", False))
+    return False
+
+
+def _claimable(now: dt.datetime) -> Q:
+    return Q(status=DeliveryStatus.PENDING, due_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+
+
+def deliver(key: str, *, now: dt.datetime | None = None) -> str:
+    """Deliver one row (by its key) if it is due and nobody holds it. Returns what happened, for
+    logs and tests: "delivered", "retry", "failed", or "skipped" (not due, done, or held elsewhere)."""
+    now = now or timezone.now()
+    claim = secrets.token_hex(8)
+    # The attempt is counted when claimed: a row that kills its worker every time still ends failed.
+    claimed = Delivery.objects.filter(_claimable(now), key=key).update(
+        claim=claim, claimed_until=now + lease(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "skipped"
+    delivery = Delivery.objects.get(key=key)
+    func = _handlers.get(delivery.kind)
+    attempts = delivery.attempts
+    mine = Delivery.objects.filter(pk=delivery.pk, claim=claim)
+    try:
+        if func is None:
+            raise Permanent(f"no handler for {delivery.kind!r}")
+        # Inline (tests), the row lives in the caller's transaction: a savepoint keeps a failing
+        # handler from breaking it. Otherwise no transaction: a handler commits its own records
+        # (a mail's Message-ID) before it sends.
+        scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with scope:
+            func(delivery)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, Permanent) or attempts >= max_attempts():
+            mine.update(status=DeliveryStatus.FAILED, last_error=error, claimed_until=None)
+            log.error("outbox: %s failed for good after %s attempt(s): %s", key, attempts, error)
+            return "failed"
+        retry_at = timezone.now() + backoff(attempts)
+        mine.update(last_error=error, due_at=retry_at, claimed_until=None, claim="")
+        log.warning("outbox: %s attempt %s failed (%s); next try at %s", key, attempts, error, retry_at)
+        wake([key], at=retry_at)
+        return "retry"
+    mine.update(
+        status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), claimed_until=None, last_error=""
+    )
+    return "delivered"
+
+
+def wake(keys: Iterable[str], *, at: dt.datetime | None = None) -> None:
+    """Ask a worker to deliver these rows now (or at `at`), once the current transaction commits.
+
+    Best effort, off the request's path: a background thread of this process enqueues the wake-up
+    task, and a queue outage is only logged — the write already committed, and the workers' poll
+    delivers the rows anyway. With inline tasks (the test settings) the rows are delivered on commit
+    by this process (at once inside a test case's transaction, which never commits)."""
+    wanted = list(keys)
+    if not wanted:
+        return
+    if tasks_run_inline():
+        if _inside_test_transaction():
+            _deliver_all(wanted)
+        else:
+            transaction.on_commit(partial(_deliver_all, wanted))
+        return
+    transaction.on_commit(partial(_WAKER.put, wanted, at))
+
+
+def _deliver_all(keys: list[str]) -> None:
+    for key in keys:
+        deliver(key)
+
+
+def _inside_test_transaction() -> bool:
+    """Whether the current transaction is a test case's (it will be rolled back, never committed)."""
+    return any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+class _Waker:
+    """Enqueues wake-up tasks from a daemon thread, so a slow or absent queue never holds a request."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[list[str], dt.datetime | None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def put(self, keys: list[str], at: dt.datetime | None) -> None:
+        self._ensure_running()
+        self._queue.put((keys, at))
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            # A forked process (gunicorn --preload) has no copy of its parent's thread.
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._queue = queue.SimpleQueue()
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="guichet-outbox-waker", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            keys, at = self._queue.get()
+            enqueue_wake(keys, at)
+
+
+_WAKER = _Waker()
+
+
+def enqueue_wake(keys: list[str], at: dt.datetime | None) -> None:
+    try:
+        later = at is not None and at > timezone.now()
+        task = deliver_task.using(run_after=at) if later else deliver_task
+        for key in keys:
+            task.enqueue(key)
+    except Exception as exc:  # the queue is down: the poll will deliver them
+        log.warning("outbox: could not wake the relay for %s (%s); the poll will deliver it", keys, exc)
+
+
+@task()
+def deliver_task(key: str) -> str:
+    """Deliver one outbox row (enqueued once its write committed, or at its retry time)."""
+    return deliver(key)
+
+
+def deliver_due(*, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """The poll: deliver every row that is due and unclaimed (oldest first), up to `limit`."""
+    now = now or timezone.now()
+    counts = {"delivered": 0, "retry": 0, "failed": 0, "skipped": 0}
+    keys = list(
+        Delivery.objects.filter(_claimable(now))
+        .order_by("due_at", "id")
+        .values_list("key", flat=True)[:limit]
+    )
+    for key in keys:
+        try:
+            counts[deliver(key, now=now)] += 1
+        except Exception:  # a broken row must not stop the others
+            log.exception("outbox: delivery %s could not be processed", key)
+    return counts
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What operators see (`guichet ping`, the health page)."""
+
+    pending: int
+    oldest_pending_at: dt.datetime | None
+    failed: int
+    due_now: int
+
+    @property
+    def oldest_age_seconds(self) -> float | None:
+        if self.oldest_pending_at is None:
+            return None
+        return max(0.0, (timezone.now() - self.oldest_pending_at).total_seconds())
+
+
+def backlog(now: dt.datetime | None = None) -> Backlog:
+    now = now or timezone.now()
+    pending = Delivery.objects.filter(status=DeliveryStatus.PENDING).aggregate(
+        n=Count("id"), oldest=Min("created_at"), due=Count("id", filter=Q(due_at__lte=now))
+    )
+    failed = Delivery.objects.filter(status=DeliveryStatus.FAILED).count()
+    return Backlog(pending["n"], pending["oldest"], failed, pending["due"])
