@@ -30,7 +30,7 @@ from guichet.reports.outcomes import (
     outcome_expression,
 )
 from guichet.reports.parameters import Period, ReportError, parse_dimensions, period_tickets
-from guichet.reports.timings import ResponseTimes, response_timings
+from guichet.reports.timings import GroupKey, ResponseTimes, response_timings
 from guichet.tickets.selectors import Viewer
 
 
@@ -97,7 +97,7 @@ class AttainmentRow:
     def month_label(self) -> str:
         return self.month.strftime("%Y-%m") if self.month else ""
 
-    def key(self) -> tuple:
+    def key(self) -> GroupKey:
         return (self.plan, self.priority, self.organisation_id, self.month)
 
     def set_response_times(self, times: ResponseTimes | None) -> None:

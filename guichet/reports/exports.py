@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import zoneinfo
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,6 +18,9 @@ from guichet.accounts.models import Organisation
 from guichet.reports.outcomes import outcome_expression
 from guichet.reports.parameters import Period, iso_utc, parse_outcome, period_tickets
 from guichet.tickets.selectors import Viewer
+
+if TYPE_CHECKING:
+    from guichet.tickets.models import Ticket
 
 EXPORT_FIELDS = (
     "ticket",
@@ -60,8 +63,8 @@ def ticket_outcomes(
     qs = period_tickets(person, period, organisation).annotate(sla_outcome=outcome_expression(as_of))
     if outcome:
         qs = qs.filter(sla_outcome__in=parse_outcome(outcome))
-    qs = qs.order_by("submitted_at", "id").values_list(*_EXPORT_COLUMNS)
-    return _outcome_rows(qs, period.zone, chunk_size)
+    rows = qs.order_by("submitted_at", "id").values_list(*_EXPORT_COLUMNS)
+    return _outcome_rows(rows, period.zone, chunk_size)
 
 
 _EXPORT_COLUMNS = (
@@ -84,7 +87,9 @@ _EXPORT_COLUMNS = (
 )
 
 
-def _outcome_rows(qs: QuerySet, zone: zoneinfo.ZoneInfo, chunk_size: int) -> Iterator[dict[str, Any]]:
+def _outcome_rows(
+    qs: QuerySet[Ticket, tuple[Any, ...]], zone: zoneinfo.ZoneInfo, chunk_size: int
+) -> Iterator[dict[str, Any]]:
     for (
         pk,
         external_id,

@@ -6,7 +6,8 @@ GET parameters: from, to, organisation, by, zone.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -21,6 +22,9 @@ from guichet.reports.parameters import (
 )
 from guichet.tickets.selectors import visible_organisations
 
+if TYPE_CHECKING:
+    from guichet.accounts.models import Person
+
 
 class ReportForm(forms.Form):
     zone = forms.CharField(label=_("Time zone for months and days"), max_length=64, required=False)
@@ -31,7 +35,7 @@ class ReportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, data: Any = None, *, person: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Mapping[str, Any] | None = None, *, person: Person, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self.person = person
         # "from"/"to" are Python keywords, hence fields added by name.
@@ -51,7 +55,7 @@ class ReportForm(forms.Form):
         self.order_fields(["from", "to", "organisation", "by", "zone"])
 
     @classmethod
-    def defaults(cls, person: Any) -> dict[str, Any]:
+    def defaults(cls, person: Person) -> dict[str, Any]:
         """This month so far, in the viewer's zone, grouped the way the expectation names."""
         zone = person.time_zone or "UTC"
         today = timezone.now().astimezone(parse_zone(zone)).date()
@@ -69,7 +73,8 @@ class ReportForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Form.clean() returns cleaned_data itself (the stubs allow None for overrides)
+        data = self.cleaned_data
         start: dt.date | None = data.get("from")
         end: dt.date | None = data.get("to")
         zone = data.get("zone")

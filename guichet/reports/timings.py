@@ -15,11 +15,11 @@ import math
 import statistics
 import zoneinfo
 from collections.abc import Sequence
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from guichet import sla
 from guichet.contracts.models import Contract
 from guichet.tickets.models import SlaState, Ticket
 
@@ -39,9 +39,9 @@ class _Calendars:
     """Calendars by (contract, priority), built once per report with the ledger glue's own rules."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str], Any] = {}
+        self._cache: dict[tuple[int, str], sla.Calendar] = {}
 
-    def get(self, contract_id: int, priority: str):
+    def get(self, contract_id: int, priority: str) -> sla.Calendar:
         key = (contract_id, priority)
         if key not in self._cache:
             contract = Contract.objects.prefetch_related("holiday_overrides").get(pk=contract_id)

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from guichet.accounts.models import Organisation
+from guichet.accounts.models import Organisation, Person
 from guichet.reports.attainment import attainment as attainment_report
 from guichet.reports.exports import csv_lines, json_chunks, ticket_outcomes
 from guichet.reports.forms import ReportForm
@@ -28,7 +28,14 @@ from guichet.tickets.models import Ticket
 from guichet.tickets.selectors import get_ticket, visible_organisations
 
 
-def _organisation_guard(request: HttpRequest, form: ReportForm) -> None:
+class SignedInRequest(HttpRequest):
+    """A request that reached a view behind `login_required`: its user is a signed-in `Person`,
+    never `AnonymousUser` (only the type says more than HttpRequest)."""
+
+    user: Person
+
+
+def _organisation_guard(request: SignedInRequest, form: ReportForm) -> None:
     """Someone offered no choice of organisation (a customer) who passes the id of one they may not
     see gets a 404, not a silently-filtered page. (Where there is a choice, the form checks it.)"""
     wanted = request.GET.get("organisation", "").strip()
@@ -39,14 +46,14 @@ def _organisation_guard(request: HttpRequest, form: ReportForm) -> None:
         raise Http404
 
 
-def _form(request: HttpRequest) -> ReportForm:
+def _form(request: SignedInRequest) -> ReportForm:
     data = request.GET if request.GET.get("from") or request.GET.get("to") else None
     form = ReportForm(ReportForm.defaults(request.user) if data is None else data, person=request.user)
     _organisation_guard(request, form)
     return form
 
 
-def _organisation(request: HttpRequest, form: ReportForm) -> Organisation | None:
+def _organisation(request: SignedInRequest, form: ReportForm) -> Organisation | None:
     if "organisation" in form.fields:
         return form.cleaned_data.get("organisation")
     # Offered no choice (a customer): the report is of the one organisation they see.
@@ -55,7 +62,7 @@ def _organisation(request: HttpRequest, form: ReportForm) -> Organisation | None
 
 @login_required
 @require_GET
-def attainment(request: HttpRequest) -> HttpResponse:
+def attainment(request: SignedInRequest) -> HttpResponse:
     form = _form(request)
     report = None
     if form.is_valid():
@@ -99,7 +106,7 @@ def _query_from(form: ReportForm) -> str:
     return query.urlencode()
 
 
-def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] | HttpResponse:
+def _export_rows(request: SignedInRequest) -> tuple[Iterator[dict[str, Any]], str] | HttpResponse:
     form = ReportForm(request.GET, person=request.user)
     _organisation_guard(request, form)
     if not form.is_valid():
@@ -124,7 +131,7 @@ def _export_rows(request: HttpRequest) -> tuple[Iterator[dict[str, Any]], str] |
 
 @login_required
 @require_GET
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     result = _export_rows(request)
     if isinstance(result, HttpResponse):
         return result
@@ -136,7 +143,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_json(request: HttpRequest) -> HttpResponse:
+def export_json(request: SignedInRequest) -> HttpResponse | StreamingHttpResponse:
     result = _export_rows(request)
     if isinstance(result, HttpResponse):
         return result
@@ -146,7 +153,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _statement(request: HttpRequest, pk: int) -> SlaStatement:
+def _statement(request: SignedInRequest, pk: int) -> SlaStatement:
     try:
         ticket = get_ticket(request.user, pk)
     except Ticket.DoesNotExist as exc:
@@ -156,12 +163,12 @@ def _statement(request: HttpRequest, pk: int) -> SlaStatement:
 
 @login_required
 @require_GET
-def statement(request: HttpRequest, pk: int) -> HttpResponse:
+def statement(request: SignedInRequest, pk: int) -> HttpResponse:
     return render(request, "reports/statement.html", {"statement": _statement(request, pk), "nav": "reports"})
 
 
 @login_required
 @require_GET
-def statement_json(request: HttpRequest, pk: int) -> HttpResponse:
+def statement_json(request: SignedInRequest, pk: int) -> HttpResponse:
     body = json.dumps(_statement(request, pk).as_dict(), ensure_ascii=False, indent=2)
     return HttpResponse(body, content_type="application/json")

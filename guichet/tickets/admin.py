@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 
 from guichet.tickets.models import Attachment, AuditEntry, ContactAttempt, Message, SlaEvent, Ticket
 
+if TYPE_CHECKING:
+    from django.db.models import Model
+    from django.http import HttpRequest
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
+    # Generic in django-stubs only: Django's classes take no [...] at run time.
+    _ModelAdmin = admin.ModelAdmin[Model]  # ReadOnlyAdmin serves several models
+    _TicketModelAdmin = admin.ModelAdmin[Ticket]
+    _MessageInline = admin.TabularInline[Message, Ticket]
+    _SlaEventInline = admin.TabularInline[SlaEvent, Ticket]
+else:
+    _ModelAdmin = _TicketModelAdmin = admin.ModelAdmin
+    _MessageInline = _SlaEventInline = admin.TabularInline
+
+
+class ReadOnlyAdmin(_ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(_MessageInline):
     model = Message
     extra = 0
     fields = ("created_at", "kind", "channel", "author", "deliver_at", "delivered_at")
@@ -27,19 +42,19 @@ class MessageInline(admin.TabularInline):
     show_change_link = True
 
 
-class SlaEventInline(admin.TabularInline):
+class SlaEventInline(_SlaEventInline):
     model = SlaEvent
     extra = 0
     fields = ("seq", "kind", "at", "due_at", "actor", "reason")
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         return False
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(_TicketModelAdmin):
     """Viewing only: ticket changes go through the desk (the services), which audit them."""
 
     list_display = ("id", "subject", "organisation", "priority", "status", "sla_state", "sla_due_at")
@@ -47,13 +62,13 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("subject", "organisation__name", "external_id")
     inlines = [MessageInline, SlaEventInline]
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
         return False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 

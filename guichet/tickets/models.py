@@ -6,6 +6,8 @@ Models hold data and simple derived facts; every write that changes a ticket goe
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -226,13 +228,13 @@ class ContactAttempt(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_channel_display()}"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet[M: models.Model](models.QuerySet[M]):
     """Bulk updates and deletes are refused too, not only Model.save()/delete() on a stored row."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise ValueError(f"{self.model.__name__} rows are append-only")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise ValueError(f"{self.model.__name__} rows are append-only")
 
 
@@ -292,12 +294,12 @@ class SlaEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id}.{self.seq} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("SLA events are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValueError("SLA events are append-only")
 
 
@@ -324,12 +326,12 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("Audit entries are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValueError("Audit entries are append-only")
 
 

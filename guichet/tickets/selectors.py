@@ -46,14 +46,17 @@ def _is_staff(person: Viewer) -> bool:
     return bool(person is not None and person.is_authenticated and person.is_active and person.is_agent)
 
 
-def _is_customer(person: Person | None) -> bool:
-    return bool(
+def _customer_organisation_id(person: Viewer) -> int | None:
+    """The organisation of a signed-in, active customer contact (the only one they see); else None."""
+    if (
         person is not None
+        and not isinstance(person, Operator)
         and person.is_authenticated
         and person.is_active
         and person.is_customer
-        and person.organisation_id
-    )
+    ):
+        return person.organisation_id or None
+    return None
 
 
 def visible_tickets(person: Viewer) -> QuerySet[Ticket]:
@@ -61,9 +64,9 @@ def visible_tickets(person: Viewer) -> QuerySet[Ticket]:
     tickets = Ticket.objects.select_related("organisation", "requester", "assignee", "contract")
     if _is_staff(person):
         return tickets.all()
-    if _is_customer(person):
+    if (organisation_id := _customer_organisation_id(person)) is not None:
         # Exact match on the organisation's primary key: no name or domain matching.
-        return tickets.filter(organisation_id=person.organisation_id)
+        return tickets.filter(organisation_id=organisation_id)
     return tickets.none()
 
 
@@ -149,8 +152,8 @@ def visible_organisations(person: Viewer) -> QuerySet[Organisation]:
     """Organisations a person may see, name or report on: a customer their own, staff all."""
     if _is_staff(person):
         return Organisation.objects.all()
-    if _is_customer(person):
-        return Organisation.objects.filter(pk=person.organisation_id)
+    if (organisation_id := _customer_organisation_id(person)) is not None:
+        return Organisation.objects.filter(pk=organisation_id)
     return Organisation.objects.none()
 
 
@@ -166,6 +169,6 @@ def visible_people(person: Person | None) -> QuerySet[Person]:
     active colleagues."""
     if _is_staff(person):
         return Person.objects.filter(is_active=True)
-    if _is_customer(person):
-        return Person.objects.filter(organisation_id=person.organisation_id, is_active=True)
+    if (organisation_id := _customer_organisation_id(person)) is not None:
+        return Person.objects.filter(organisation_id=organisation_id, is_active=True)
     return Person.objects.none()

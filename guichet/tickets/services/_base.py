@@ -13,7 +13,7 @@ import enum
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -38,6 +38,9 @@ from guichet.tickets.models import (
     Status,
     Ticket,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The package's name, as when the services were one module: log configuration and filters still match.
 log = logging.getLogger("guichet.tickets.services")
@@ -204,7 +207,7 @@ def _save(ticket: Ticket, at: dt.datetime) -> None:
     ticket.save()
 
 
-def _clean_text(value: str, label, *, max_length: int | None = None) -> str:
+def _clean_text(value: str, label: StrOrPromise, *, max_length: int | None = None) -> str:
     text = (value or "").strip()
     if not text:
         raise ServiceError(_("%(field)s is required.") % {"field": label}, code="required")

@@ -86,6 +86,7 @@ def open_ticket(
             raise ServiceError(_("The requester does not belong to this organisation."), code="requester")
     else:
         raise ServiceError(_("This account is not allowed to act."), code="forbidden")
+    assert organisation is not None  # a customer contact has one (Person's customer_has_organisation)
 
     subject = _clean_text(subject, _("Subject"), max_length=250)
     body = _clean_text(body, _("Message"))

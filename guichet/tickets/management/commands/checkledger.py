@@ -6,7 +6,9 @@ something changed a ticket outside the services). Read-only.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from guichet.tickets import ledger
@@ -16,10 +18,10 @@ from guichet.tickets.models import SlaEvent, Ticket
 class Command(BaseCommand):
     help = _("Check that every ticket's SLA state equals the replay of its ledger.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--ticket", type=int, default=None)
 
-    def handle(self, *args, ticket: int | None, **options):
+    def handle(self, *args: Any, ticket: int | None, **options: Any) -> None:
         tickets = Ticket.objects.order_by("pk")
         if ticket is not None:
             tickets = tickets.filter(pk=ticket)

@@ -20,10 +20,10 @@ import csv
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -39,6 +39,10 @@ class RowError(Exception):
     """One row of the export cannot be imported; the message names the row and the field."""
 
 
+@overload
+def _instant(row: dict[str, Any], key: str, *, required: Literal[True]) -> dt.datetime: ...
+@overload
+def _instant(row: dict[str, Any], key: str, *, required: bool = False) -> dt.datetime | None: ...
 def _instant(row: dict[str, Any], key: str, *, required: bool = False) -> dt.datetime | None:
     value = (row.get(key) or "").strip() if isinstance(row.get(key), str | type(None)) else row.get(key)
     if not value:
@@ -84,7 +88,7 @@ def read_rows(path: Path, fmt: str) -> list[tuple[str, dict[str, Any]]]:
 class Command(BaseCommand):
     help = _("Import historical tickets (CSV or JSON) and recompute their SLA outcome.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--format", required=True, choices=["csv", "json"])
         parser.add_argument("--organisation", required=True)
@@ -93,7 +97,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="Check every row, import nothing")
 
-    def handle(self, *args, file: str, format: str, organisation: str, actor: str | None, dry_run: bool, **o):
+    def handle(
+        self,
+        *args: Any,
+        file: str,
+        format: str,
+        organisation: str,
+        actor: str | None,
+        dry_run: bool,
+        **o: Any,
+    ) -> None:
         try:
             org = Organisation.objects.get(name=organisation)
         except Organisation.DoesNotExist as exc:

@@ -6,8 +6,9 @@ The Huey worker does this every minute; this command is for cron-only setups and
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from guichet.tickets.services import deliver_held_messages, sweep_sla
@@ -16,10 +17,10 @@ from guichet.tickets.services import deliver_held_messages, sweep_sla
 class Command(BaseCommand):
     help = _("Record due SLA warnings and breaches, and release held replies, once.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--now", default=None, help="ISO 8601 instant with offset (default: now)")
 
-    def handle(self, *args, now: str | None, **options):
+    def handle(self, *args: Any, now: str | None, **options: Any) -> None:
         instant = None
         if now:
             try:
