@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from guichet.tickets import services
-from tests.web.factories import PASSWORD, World, open_ticket
+from tests.factories import PASSWORD, World, open_ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.conftest import REPO_ROOT, skip_or_fail
-from tests.web.factories import make_org, make_person, open_ticket
+from tests.factories import make_org, make_person, open_ticket
 
 LOCALE_DIR = REPO_ROOT / "guichet" / "locale"
 PO_FILE = LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from guichet.web.clock import CalendarCache, clock_view
 from guichet.web.templatetags.guichet_ui import duration
-from tests.web.factories import open_ticket
+from tests.factories import open_ticket
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 

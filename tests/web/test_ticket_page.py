@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from guichet.tickets.models import SlaState
 from guichet.web.views.desk import delivery_hint
-from tests.web.factories import open_ticket
+from tests.factories import open_ticket
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
