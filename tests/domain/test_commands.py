@@ -13,8 +13,7 @@ from django.core.management.base import CommandError
 from guichet.accounts.models import ApiToken, Organisation, Person, Role
 from guichet.contracts.models import Contract, Plan
 from guichet.tickets.models import AuditEntry, Message, SlaEvent, SlaState, Ticket
-
-from .conftest import make_org, make_person
+from tests.factories import make_org, make_person, open_for, paris
 
 
 def run(*args: str) -> str:
@@ -270,12 +269,10 @@ def test_admin_freezes_terms_of_a_contract_in_use(agent, basic_customer, rf):
 
     from guichet.contracts.models import Contract
 
-    from .test_services import open_
-
     contract = Contract.objects.get(organisation=basic_customer.organisation)
     model_admin = site._registry[Contract]
     assert model_admin.get_readonly_fields(rf.get("/"), contract) == ()
-    open_(agent, basic_customer, "P3")
+    open_for(agent, basic_customer, "P3")
     frozen = model_admin.get_readonly_fields(rf.get("/"), contract)
     assert "plan" in frozen and "valid_until" not in frozen
 
@@ -283,9 +280,7 @@ def test_admin_freezes_terms_of_a_contract_in_use(agent, basic_customer, rf):
 def test_slasweep_and_checkledger(agent, premium_customer):
     from guichet.tickets.models import Ticket
 
-    from .test_services import open_, paris
-
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     assert "0 ticket(s)" not in run("checkledger") and "0 differ" in run("checkledger")
     assert "1 breach(es)" in run("slasweep", "--now", "2026-03-02T12:00:00+01:00")
     assert "0 breach(es)" in run("slasweep", "--now", "2026-03-02T12:00:00+01:00")

@@ -13,27 +13,7 @@ from guichet.contracts.models import Contract, HoursOption, Plan, Priority
 from guichet.tickets import ledger, selectors, services
 from guichet.tickets.models import AuditEntry, Message, MessageKind, SlaEvent, SlaState, Status, Ticket
 from guichet.tickets.services import ServiceError
-
-from .conftest import PARIS, make_org, make_person
-
-
-def paris(day: int, hour: int, minute: int = 0, month: int = 3) -> dt.datetime:
-    """March 2026 in Paris: the 2nd is a Monday, the 6th a Friday; no French holiday that month."""
-    return dt.datetime(2026, month, day, hour, minute, tzinfo=PARIS)
-
-
-def open_(agent, requester, priority="P3", channel="portal", at=None, **kw) -> Ticket:
-    kw.setdefault("impact_confirmed", priority in ("P1", "P2"))
-    return services.open_ticket(
-        actor=agent,
-        requester=requester,
-        subject="Cannot log in",
-        body="Help",
-        priority=priority,
-        channel=channel,
-        submitted_at=at or paris(2, 10),
-        **kw,
-    )
+from tests.factories import make_org, make_person, open_for, paris
 
 
 def kinds(ticket: Ticket) -> list[str]:
@@ -54,8 +34,8 @@ def test_R_PLAN_1_ticket_takes_contract_valid_at_submission(db, agent):
         valid_from=dt.date(2026, 3, 1),
     )
     customer = make_person("c", org=org, phone="+33 1 00 00 00 00")
-    before = open_(agent, customer, "P1", at=paris(27, 16, month=2))
-    after = open_(agent, customer, "P1", at=paris(2, 10))
+    before = open_for(agent, customer, "P1", at=paris(27, 16, month=2))
+    after = open_for(agent, customer, "P1", at=paris(2, 10))
     assert before.plan == Plan.BASIC and before.contract.reference == "Q-Acme"
     assert after.plan == Plan.PREMIUM and after.contract.reference == "Q-2"
     # Basic P1: 2 h on 8x5 from Friday 16:00 → Monday 10:00; Premium P1: 30 min 24x7.
@@ -70,7 +50,7 @@ def test_R_PLAN_1_ticket_takes_contract_valid_at_submission(db, agent):
 def test_R_PLAN_1_contract_change_never_rewrites_existing_tickets(db, agent):
     org = make_org("Acme", Plan.BASIC)
     customer = make_person("c", org=org)
-    ticket = open_(agent, customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, customer, "P3", at=paris(2, 10))
     due = ticket.sla_due_at
     contract = org.contracts.get()
     contract.valid_until = dt.date(2026, 3, 2)
@@ -85,14 +65,14 @@ def test_R_PLAN_1_contract_change_never_rewrites_existing_tickets(db, agent):
     )
     ticket.refresh_from_db()
     assert ticket.sla_due_at == due and ticket.plan == Plan.BASIC
-    later = open_(agent, customer, "P3", at=paris(3, 10))
+    later = open_for(agent, customer, "P3", at=paris(3, 10))
     assert later.plan == Plan.PREMIUM
 
 
 def test_R_PLAN_1_no_valid_contract_means_no_sla_visible(db, agent):
     org = make_org("Lapsed", Plan.PREMIUM, valid_from=dt.date(2024, 1, 1), valid_until=dt.date(2024, 12, 31))
     customer = make_person("c", org=org)
-    ticket = open_(agent, customer, "P3")
+    ticket = open_for(agent, customer, "P3")
     assert ticket.contract is None and ticket.plan == ""
     assert ticket.sla_state == SlaState.NO_SLA and ticket.sla_due_at is None
     assert kinds(ticket) == ["no_sla"]
@@ -105,7 +85,7 @@ def test_R_PLAN_1_target_overrides_and_24x5_option(db, agent):
     org = make_org("Night", Plan.BASIC, hours=HoursOption.H24X5, target_overrides={"P1": 60})
     customer = make_person("c", org=org, phone="+33 1 00 00 00 00")
     # Tuesday 03:00 is inside the 24x5 window (R-HOURS-3): 60 minutes later.
-    ticket = open_(agent, customer, "P1", at=paris(3, 3))
+    ticket = open_for(agent, customer, "P1", at=paris(3, 3))
     assert ticket.sla_target_minutes == 60
     assert ticket.sla_due_at == paris(3, 4)
 
@@ -115,13 +95,13 @@ def test_R_PLAN_1_target_overrides_and_24x5_option(db, agent):
 
 def test_R_PLAN_2_basic_phone_refused(agent, basic_customer):
     with pytest.raises(ServiceError) as exc:
-        open_(agent, basic_customer, "P3", channel="phone")
+        open_for(agent, basic_customer, "P3", channel="phone")
     assert "Premium" in str(exc.value.messages[0])
     assert Ticket.objects.count() == 0 and AuditEntry.objects.count() == 0
 
 
 def test_R_PLAN_2_premium_phone_accepted_and_call_logged(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P3", channel="phone")
+    ticket = open_for(agent, premium_customer, "P3", channel="phone")
     assert ticket.channel == "phone"
     call = services.log_call(
         actor=agent,
@@ -137,7 +117,7 @@ def test_R_PLAN_2_premium_phone_accepted_and_call_logged(agent, premium_customer
 
 
 def test_R_PLAN_2_basic_call_log_refused(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3")
+    ticket = open_for(agent, basic_customer, "P3")
     with pytest.raises(ServiceError, match="Premium"):
         services.log_call(
             actor=agent, ticket=ticket, caller="x", phone_number="+331234567", duration_seconds=1, summary="s"
@@ -150,7 +130,7 @@ def test_R_PLAN_2_basic_call_log_refused(agent, basic_customer):
 
 
 def test_R_PLAN_3_only_a_human_public_response_counts(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(2, 10))
     assert ticket.messages.filter(kind=MessageKind.AUTO).count() == 1  # the acknowledgement
     services.add_note(actor=agent, ticket=ticket, body="internal", at=paris(2, 10, 5))
     services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(2, 10, 6))
@@ -165,23 +145,23 @@ def test_R_PLAN_3_only_a_human_public_response_counts(agent, basic_customer):
 
 
 def test_R_PLAN_3_customer_reply_is_not_a_response(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3")
+    ticket = open_for(agent, basic_customer, "P3")
     services.add_reply(actor=basic_customer, ticket=ticket, body="Any news?")
     ticket.refresh_from_db()
     assert ticket.first_response_at is None
 
 
 def test_R_PLAN_3_held_reply_counts_when_written(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P4", at=paris(6, 16))
+    ticket = open_for(agent, basic_customer, "P4", at=paris(6, 16))
     reply = services.add_reply(actor=agent, ticket=ticket, body="Answer", at=paris(7, 11))  # Saturday
     assert reply.is_held and reply.deliver_at == paris(9, 9)
     assert ticket.first_response_at == paris(7, 11)
 
 
 def test_R_PLAN_4_met_and_late_are_measured(agent, premium_customer):
-    met = open_(agent, premium_customer, "P2", at=paris(2, 10))
+    met = open_for(agent, premium_customer, "P2", at=paris(2, 10))
     services.add_reply(actor=agent, ticket=met, body="ok", at=paris(2, 10, 59))
-    late = open_(agent, premium_customer, "P2", at=paris(2, 10))
+    late = open_for(agent, premium_customer, "P2", at=paris(2, 10))
     services.add_reply(actor=agent, ticket=late, body="sorry", at=paris(2, 11, 1))
     assert met.sla_state == SlaState.FULFILLED
     assert late.sla_state == SlaState.FULFILLED_LATE
@@ -193,7 +173,7 @@ def test_R_PLAN_4_met_and_late_are_measured(agent, premium_customer):
 
 
 def test_R_HOURS_1_basic_runs_on_customer_local_hours(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P1", at=paris(6, 16))
+    ticket = open_for(agent, basic_customer, "P1", at=paris(6, 16))
     assert ticket.sla_due_at == paris(9, 10)  # 1 h on Friday, 1 h on Monday
 
 
@@ -203,7 +183,7 @@ def test_R_HOURS_2_north_america_hours(db, agent):
     )
     customer = make_person("c", org=org, phone="+1 212 555 0100")
     submitted = dt.datetime(2026, 3, 2, 7, 0, tzinfo=org.contracts.get().zone)
-    ticket = open_(agent, customer, "P3", at=submitted)
+    ticket = open_for(agent, customer, "P3", at=submitted)
     # P3 Basic: 24 business hours on Mon–Fri 08:00–17:00 (9 h a day): due Wednesday 14:00 local.
     assert ticket.sla_due_at == dt.datetime(2026, 3, 4, 14, 0, tzinfo=org.contracts.get().zone)
 
@@ -299,7 +279,7 @@ def test_customer_cannot_backdate_or_open_for_another_org(premium_customer, basi
 
 
 def test_R_PRIO_6_downgrade_needs_reason_and_unanswered_attempts(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     with pytest.raises(ServiceError, match="attempt"):
         services.downgrade_priority(actor=agent, ticket=ticket, reason="unreachable", at=paris(2, 10, 10))
     with pytest.raises(ServiceError):
@@ -325,7 +305,7 @@ def test_R_PRIO_6_downgrade_needs_reason_and_unanswered_attempts(agent, premium_
 
 
 def test_R_PRIO_6_p2_to_p3_switches_to_business_hours_and_p3_stops(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P2", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P2", at=paris(2, 10))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="email", at=paris(2, 10, 15))
     services.downgrade_priority(actor=agent, ticket=ticket, reason="silent", at=paris(2, 10, 30))
     # P3 Premium: 4 h on the region's 8x5 from the submission.
@@ -337,7 +317,7 @@ def test_R_PRIO_6_p2_to_p3_switches_to_business_hours_and_p3_stops(agent, premiu
 
 
 def test_R_PRIO_6_customer_reply_resets_the_evidence(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(2, 10, 5))
     services.add_reply(actor=premium_customer, ticket=ticket, body="I am here")
     with pytest.raises(ServiceError, match="attempt"):
@@ -345,7 +325,7 @@ def test_R_PRIO_6_customer_reply_resets_the_evidence(agent, premium_customer):
 
 
 def test_R_PRIO_6_downgrade_keeps_a_missed_target(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(2, 10, 20))
     services.downgrade_priority(actor=agent, ticket=ticket, reason="late", at=paris(2, 10, 45))
     assert ticket.sla_breached_at == paris(2, 10, 30)
@@ -353,7 +333,7 @@ def test_R_PRIO_6_downgrade_keeps_a_missed_target(agent, premium_customer):
 
 
 def test_raise_starts_new_target_at_the_raise(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P4", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P4", at=paris(2, 10))
     assert ticket.sla_due_at == paris(5, 10)  # 24 business hours: Thursday 10:00
     services.raise_priority(
         actor=agent, ticket=ticket, priority="P1", reason="outage", impact_confirmed=True, at=paris(2, 11)
@@ -366,7 +346,7 @@ def test_raise_starts_new_target_at_the_raise(agent, basic_customer):
 
 
 def test_raise_never_moves_due_later(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P3", at=paris(2, 10))
     assert ticket.sla_due_at == paris(2, 14)
     services.raise_priority(
         actor=agent, ticket=ticket, priority="P2", reason="worse", impact_confirmed=True, at=paris(2, 13, 30)
@@ -378,7 +358,7 @@ def test_raise_never_moves_due_later(agent, premium_customer):
 
 
 def test_raise_to_p1_needs_confirmation(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3")
+    ticket = open_for(agent, basic_customer, "P3")
     with pytest.raises(ServiceError, match="confirm"):
         services.raise_priority(actor=agent, ticket=ticket, priority="P1", reason="x", at=paris(2, 10, 30))
     ticket.refresh_from_db()
@@ -389,7 +369,7 @@ def test_raise_to_p1_needs_confirmation(agent, basic_customer):
 
 
 def test_R_PRIO_7_p3_reply_outside_hours_is_held_until_opening(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3", at=paris(6, 16))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(6, 16))
     mail.outbox.clear()
     reply = services.add_reply(actor=agent, ticket=ticket, body="Answer", at=paris(6, 19))
     assert reply.deliver_at == paris(9, 9) and reply.delivered_at is None
@@ -408,7 +388,7 @@ def test_R_PRIO_7_p3_reply_outside_hours_is_held_until_opening(agent, basic_cust
 
 
 def test_R_PRIO_7_p1_reply_goes_out_at_night(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P1", at=paris(6, 16))
+    ticket = open_for(agent, basic_customer, "P1", at=paris(6, 16))
     mail.outbox.clear()
     reply = services.add_reply(actor=agent, ticket=ticket, body="Working on it", at=paris(6, 22))
     assert reply.deliver_at is None and reply.delivered_at == paris(6, 22)
@@ -416,7 +396,7 @@ def test_R_PRIO_7_p1_reply_goes_out_at_night(agent, basic_customer):
 
 
 def test_R_PRIO_7_no_contact_attempt_outside_hours_on_p4(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P4", at=paris(6, 16))
+    ticket = open_for(agent, basic_customer, "P4", at=paris(6, 16))
     with pytest.raises(ServiceError, match="business hours"):
         services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(7, 10))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(9, 10))
@@ -425,7 +405,7 @@ def test_R_PRIO_7_no_contact_attempt_outside_hours_on_p4(agent, basic_customer):
 def test_reply_mail_in_customer_language(agent, db):
     org = make_org("Fr", Plan.BASIC)
     client = make_person("client", org=org, language="fr")
-    ticket = open_(agent, client, "P1", at=paris(2, 10), contact_phone="+33 1 11 11 11 11")
+    ticket = open_for(agent, client, "P1", at=paris(2, 10), contact_phone="+33 1 11 11 11 11")
     mail.outbox.clear()
     services.add_reply(actor=agent, ticket=ticket, body="Bonjour", at=paris(2, 10, 30))
     assert len(mail.outbox) == 1 and "Bonjour" in mail.outbox[0].body
@@ -439,7 +419,7 @@ def test_waiting_pauses_only_when_contract_says_so(db, agent):
     plain = make_org("Plain", Plan.BASIC)
     for org, expect_pause in ((pausing, True), (plain, False)):
         customer = make_person(f"c-{org.pk}", org=org)
-        ticket = open_(agent, customer, "P3", at=paris(2, 10))
+        ticket = open_for(agent, customer, "P3", at=paris(2, 10))
         due = ticket.sla_due_at
         services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(2, 11))
         assert (ticket.sla_state == SlaState.PAUSED) is expect_pause
@@ -449,7 +429,7 @@ def test_waiting_pauses_only_when_contract_says_so(db, agent):
 
 
 def test_solving_stops_the_clock_and_reopening_resumes(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(2, 10))
     services.change_status(actor=agent, ticket=ticket, status=Status.SOLVED, at=paris(2, 11))
     assert ticket.sla_state == SlaState.PAUSED and ticket.next_sla_event_at is None
     assert ticket.solved_at == paris(2, 11)
@@ -474,7 +454,7 @@ def test_customer_may_solve_or_reopen_only(basic_customer):
 
 
 def test_assign_only_to_staff(agent, lead, basic_customer):
-    ticket = open_(agent, basic_customer, "P3")
+    ticket = open_for(agent, basic_customer, "P3")
     services.assign(actor=lead, ticket=ticket, assignee=agent)
     assert ticket.assignee == agent
     with pytest.raises(ServiceError):
@@ -487,7 +467,7 @@ def test_assign_only_to_staff(agent, lead, basic_customer):
 
 
 def test_every_service_writes_the_audit_trail(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     services.add_note(actor=agent, ticket=ticket, body="n", at=paris(2, 10, 1))
     services.assign(actor=agent, ticket=ticket, assignee=agent, at=paris(2, 10, 1))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(2, 10, 2))
@@ -510,7 +490,7 @@ def test_every_service_writes_the_audit_trail(agent, premium_customer):
 
 
 def test_sla_events_and_audit_refuse_update_and_delete(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3")
+    ticket = open_for(agent, basic_customer, "P3")
     event = SlaEvent.objects.filter(ticket=ticket).first()
     entry = AuditEntry.objects.filter(ticket=ticket).first()
     for row in (event, entry):
@@ -525,7 +505,7 @@ def test_sla_events_and_audit_refuse_update_and_delete(agent, basic_customer):
 
 
 def test_bad_input_changes_nothing(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3")
+    ticket = open_for(agent, basic_customer, "P3")
     before = (Message.objects.count(), AuditEntry.objects.count(), SlaEvent.objects.count())
     for call in (
         lambda: services.add_reply(actor=agent, ticket=ticket, body="   "),
@@ -550,36 +530,36 @@ def test_staff_roles(db):
 
 @pytest.mark.parametrize("channel", ["portal", "email", "phone"])
 def test_R_CHAN_1_2_3_channels_by_plan(agent, basic_customer, premium_customer, channel):
-    assert open_(agent, premium_customer, "P4", channel=channel).channel == channel
+    assert open_for(agent, premium_customer, "P4", channel=channel).channel == channel
     if channel == "phone":
         with pytest.raises(ServiceError, match="Premium"):
-            open_(agent, basic_customer, "P4", channel=channel)
+            open_for(agent, basic_customer, "P4", channel=channel)
     else:
-        assert open_(agent, basic_customer, "P4", channel=channel).channel == channel
+        assert open_for(agent, basic_customer, "P4", channel=channel).channel == channel
 
 
 def test_R_HOURS_3_24x5_window_taken_literally(db, agent):
     org = make_org("Night", Plan.BASIC, hours=HoursOption.H24X5)
     customer = make_person("c", org=org, phone="+33 1 00 00 00 00")
     # Friday 23:00: 59 minutes until 23:59, then Monday from 00:01: 61 more minutes.
-    ticket = open_(agent, customer, "P1", at=paris(6, 23))
+    ticket = open_for(agent, customer, "P1", at=paris(6, 23))
     assert ticket.sla_due_at == paris(9, 1, 2)
     assert ticket.sla_events.get(kind="applied").data["calendar"]["hours"] == "24x5"
 
 
 def test_R_HOURS_4_premium_runs_24x7_for_p1_p2(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P2", at=paris(7, 3))  # Saturday 03:00
+    ticket = open_for(agent, premium_customer, "P2", at=paris(7, 3))  # Saturday 03:00
     assert ticket.sla_due_at == paris(7, 4)
 
 
 def test_R_PRIO_7_p3_p4_clocks_run_on_business_hours_on_every_plan(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P3", at=paris(7, 10))  # Saturday: waits for Monday 09:00
+    ticket = open_for(agent, premium_customer, "P3", at=paris(7, 10))  # Saturday: waits for Monday 09:00
     assert ticket.sla_due_at == paris(9, 13)
     assert ticket.sla_events.get(kind="applied").data["calendar"]["hours"] == "8x5"
 
 
 def test_R_PRIO_7_raise_to_p2_releases_held_replies(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3", at=paris(6, 16))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(6, 16))
     reply = services.add_reply(actor=agent, ticket=ticket, body="Answer", at=paris(6, 19))
     assert reply.is_held
     services.raise_priority(
@@ -591,7 +571,7 @@ def test_R_PRIO_7_raise_to_p2_releases_held_replies(agent, basic_customer):
 
 
 def test_a_pause_after_a_missed_target_records_the_breach_first(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))  # due 10:30, no sweep ran
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))  # due 10:30, no sweep ran
     services.change_status(actor=agent, ticket=ticket, status=Status.SOLVED, at=paris(2, 11))
     assert [k for k in kinds(ticket)] == ["applied", "breached", "paused"]
     assert ticket.sla_breached_at == paris(2, 10, 30) and ticket.sla_state == SlaState.BREACHED
@@ -656,7 +636,7 @@ def test_R_PLAN_3_reception_time_is_validated(basic_customer):
 
 def test_log_call_checks_the_plan_before_the_time(agent, basic_customer):
     """The check order of the scaffold: the plan (on the locked ticket), then the instant given."""
-    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(2, 10))
     with pytest.raises(ServiceError) as exc:
         services.log_call(
             actor=agent,
@@ -673,7 +653,7 @@ def test_log_call_checks_the_plan_before_the_time(agent, basic_customer):
 def test_ticket_change_saves_audits_and_refreshes_the_callers_instance(agent, basic_customer):
     from guichet.tickets.services._base import ticket_change
 
-    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(2, 10))
     with ticket_change(actor=agent, ticket=ticket, at=paris(2, 11)) as change:
         assert change.ticket is not ticket and change.at == paris(2, 11) and change.actor == agent
         change.ticket.subject = "Renamed"
@@ -687,7 +667,7 @@ def test_ticket_change_saves_audits_and_refreshes_the_callers_instance(agent, ba
 def test_ticket_change_refused_or_unaudited_changes_nothing(agent, basic_customer):
     from guichet.tickets.services._base import ticket_change
 
-    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(2, 10))
     audits = AuditEntry.objects.count()
     with pytest.raises(ServiceError), ticket_change(actor=agent, ticket=ticket, at=paris(2, 11)) as change:
         change.ticket.subject = "Renamed"
