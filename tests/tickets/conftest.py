@@ -1,4 +1,4 @@
-"""The domain tests run with the desk's settings (tests/conftest.py: desk_settings)."""
+"""The tickets tests run with the desk's settings (tests/conftest.py: desk_settings)."""
 
 from __future__ import annotations
 
