@@ -1,4 +1,5 @@
-"""Provisioning CLI (org, contract, user, token, preview) and the import of historical tickets."""
+"""Commands of the tickets app: the import of historical tickets (`guichet importtickets`),
+`guichet slasweep` and `guichet checkledger`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from guichet.accounts.models import ApiToken, Organisation, Person, Role
-from guichet.contracts.models import Contract, Plan
+from guichet.accounts.models import Role
+from guichet.contracts.models import Plan
 from guichet.tickets.models import AuditEntry, Message, SlaEvent, SlaState, Ticket
 from tests.factories import make_org, make_person, open_for, paris
 
@@ -20,143 +21,6 @@ def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-def test_org_create_and_list(db):
-    assert "Created organisation Acme" in run("org", "create", "Acme", "--email-domain", "ACME.test")
-    assert Organisation.objects.get(name="Acme").email_domain == "acme.test"
-    with pytest.raises(CommandError, match="already exists"):
-        run("org", "create", "Acme")
-    assert "no valid contract (no SLA)" in run("org", "list")
-
-
-def test_contract_create_list_end(db):
-    run("org", "create", "Acme")
-    out = run(
-        "contract",
-        "create",
-        "--organisation",
-        "Acme",
-        "--plan",
-        "premium",
-        "--timezone",
-        "America/New_York",
-        "--country",
-        "US",
-        "--subdivision",
-        "NY",
-        "--region",
-        "north-america",
-        "--from",
-        "2026-01-01",
-        "--reference",
-        "Q-1",
-        "--target",
-        "P1=20",
-    )
-    assert "Created contract Q-1" in out
-    contract = Contract.objects.get(reference="Q-1")
-    assert contract.target_overrides == {"P1": 20} and contract.holiday_subdivision == "NY"
-    assert "Q-1" in run("contract", "list", "--organisation", "Acme")
-    assert "premium (Q-1)" in run("org", "list")
-    run("contract", "end", "--reference", "Q-1", "--on", "2026-06-30")
-    contract.refresh_from_db()
-    assert contract.valid_until == dt.date(2026, 6, 30)
-    with pytest.raises(CommandError, match="before it starts"):
-        run("contract", "end", "--reference", "Q-1", "--on", "2025-01-01")
-
-
-@pytest.mark.parametrize(
-    "bad, message",
-    [
-        (["--timezone", "Mars/Olympus", "--country", "FR"], "time zone"),
-        (["--timezone", "Europe/Paris", "--country", "ZZ"], ""),
-        (["--timezone", "Europe/Paris", "--country", "FR", "--target", "P9=5"], "P1..P4"),
-        (["--timezone", "Europe/Paris", "--country", "FR", "--until", "2025-01-01"], "end before"),
-    ],
-)
-def test_contract_create_rejects_bad_input(db, bad, message):
-    run("org", "create", "Acme")
-    with pytest.raises(CommandError, match=message):
-        run("contract", "create", "--organisation", "Acme", "--plan", "basic", "--from", "2026-01-01", *bad)
-    assert not Contract.objects.exists()
-
-
-def test_user_create_and_list(db):
-    make_org("Acme", Plan.BASIC)
-    out = run(
-        "user",
-        "create",
-        "alice",
-        "--role",
-        "customer",
-        "--organisation",
-        "Acme",
-        "--language",
-        "fr",
-        "--timezone",
-        "Europe/Paris",
-    )
-    password = out.split("Password (shown once): ")[1].strip()
-    alice = Person.objects.get(username="alice")
-    assert alice.check_password(password) and alice.language == "fr" and alice.organisation.name == "Acme"
-    run("user", "create", "bob", "--role", "admin", "--password", "a-long-admin-pass-2026")
-    assert Person.objects.get(username="bob").is_superuser
-    with pytest.raises(CommandError, match="needs --organisation"):
-        run("user", "create", "carol", "--role", "customer", "--password", "another-long-pass-1")
-    with pytest.raises(CommandError, match="no organisation"):
-        run(
-            "user",
-            "create",
-            "dave",
-            "--role",
-            "agent",
-            "--organisation",
-            "Acme",
-            "--password",
-            "x-long-pass-99",
-        )
-    with pytest.raises(CommandError, match="time zone"):
-        run(
-            "user",
-            "create",
-            "erin",
-            "--role",
-            "agent",
-            "--timezone",
-            "Nowhere/City",
-            "--password",
-            "y-long-pass-9",
-        )
-    listing = run("user", "list", "--organisation", "Acme")
-    assert "alice" in listing and "bob" not in listing
-
-
-def test_token_create_prints_once_and_revoke(db):
-    make_person("agent", Role.AGENT)
-    out = run("token", "create", "--user", "agent", "--name", "ci")
-    clear = out.strip().splitlines()[-1]
-    token = ApiToken.objects.get()
-    assert clear.startswith("gch_") and ApiToken.hash(clear) == token.digest and clear not in token.digest
-    assert clear not in run("token", "list")
-    run("token", "revoke", token.prefix)
-    token.refresh_from_db()
-    assert token.revoked_at is not None and not token.is_active()
-    with pytest.raises(CommandError):
-        run("token", "revoke", token.prefix)
-
-
-def test_preview_shows_local_due_times(db):
-    make_org("Acme", Plan.BASIC)
-    out = run("preview", "--organisation", "Acme", "--at", "2026-03-06T16:00:00+01:00")
-    lines = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith("P")}
-    assert "Mon 2026-03-09 10:00 CET" in lines["P1"]  # 2 h on 8x5 from Friday 16:00
-    assert "Wed 2026-03-11 16:00 CET" in lines["P3"]  # 24 h on 8x5: 1 + 8 + 8 + 7
-    with pytest.raises(CommandError, match="offset"):
-        run("preview", "--organisation", "Acme", "--at", "2026-03-06T16:00:00")
-    make_org("Lapsed", Plan.BASIC, valid_until=dt.date(2021, 1, 1))
-    with pytest.raises(CommandError, match="no valid contract"):
-        run("preview", "--organisation", "Lapsed")
 
 
 # --- Import ---------------------------------------------------------------------------------------
@@ -262,19 +126,6 @@ def test_import_rejects_unreadable_files(import_world, tmp_path):
     headerless.write_text("a,b\n1,2\n")
     with pytest.raises(CommandError, match="lacks"):
         run("importtickets", str(headerless), "--format", "csv", "--organisation", "Acme")
-
-
-def test_admin_freezes_terms_of_a_contract_in_use(agent, basic_customer, rf):
-    from django.contrib.admin.sites import site
-
-    from guichet.contracts.models import Contract
-
-    contract = Contract.objects.get(organisation=basic_customer.organisation)
-    model_admin = site._registry[Contract]
-    assert model_admin.get_readonly_fields(rf.get("/"), contract) == ()
-    open_for(agent, basic_customer, "P3")
-    frozen = model_admin.get_readonly_fields(rf.get("/"), contract)
-    assert "plan" in frozen and "valid_until" not in frozen
 
 
 def test_slasweep_and_checkledger(agent, premium_customer):
