@@ -116,3 +116,8 @@ def open_for(agent: Person, requester: Person, priority="P3", channel="portal", 
         submitted_at=at or paris(2, 10),
         **kw,
     )
+
+
+def event_kinds(ticket: Ticket) -> list[str]:
+    """The kinds of the ticket's SLA events, in ledger order."""
+    return list(ticket.sla_events.order_by("seq").values_list("kind", flat=True))
