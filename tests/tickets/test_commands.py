@@ -128,9 +128,10 @@ def test_import_rejects_unreadable_files(import_world, tmp_path):
         run("importtickets", str(headerless), "--format", "csv", "--organisation", "Acme")
 
 
-def test_slasweep_and_checkledger(agent, premium_customer):
-    from guichet.tickets.models import Ticket
+# --- slasweep and checkledger ---------------------------------------------------------------------
 
+
+def test_slasweep_and_checkledger(agent, premium_customer):
     ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     assert "0 ticket(s)" not in run("checkledger") and "0 differ" in run("checkledger")
     assert "1 breach(es)" in run("slasweep", "--now", "2026-03-02T12:00:00+01:00")
