@@ -6,6 +6,10 @@ The `browser` mark does the same for Debian's Chromium. Tests marked `postgres_o
 database itself to be PostgreSQL (row locks, concurrent writers): they skip in the SQLite pass of
 bin/test and run in its PostgreSQL pass. Screenshots and other files a test wants a
 human to look at go to test-artefacts/ (git-ignored).
+
+Settings most folders share (`fast_passwords`, `inline_tasks`, `desk_settings`) and the common
+organisations and people (`premium_org`, `basic_org`, `agent`, `lead`, `premium_customer`,
+`basic_customer`) are fixtures here; the data itself comes from tests/factories.py.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from guichet.accounts.models import Role
+from guichet.contracts.models import Plan
+from tests.factories import make_org, make_person
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS_DIR = REPO_ROOT / "test-artefacts"
@@ -103,6 +111,67 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             reason = unavailable()
             if reason:
                 skip_or_fail(reason)
+
+
+# --- Settings ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fast_passwords(settings) -> None:
+    """Password hashing is deliberately slow (about a second a person); no test here is about it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def inline_tasks(settings) -> None:
+    """django.tasks run inline, at once (Django's immediate backend rather than Huey's, which waits
+    for the commit), so a notification's mail is in the locmem outbox when the service returns."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def desk_settings(settings, tmp_path, inline_tasks, fast_passwords) -> None:
+    """What the tests of the desk's rules assume (the folders of the apps up to tickets use it for
+    every test): inline tasks, fast hashing, the SLA warning thresholds and the downgrade rule at
+    their documented defaults whatever the environment says, attachments under tmp_path."""
+    settings.GUICHET_SLA_WARN_PERCENT = 75
+    settings.GUICHET_SLA_WARN_BEFORE_MINUTES = 30
+    settings.GUICHET_DOWNGRADE_MIN_ATTEMPTS = 1
+    settings.MEDIA_ROOT = tmp_path / "media"  # attachments never land in the working tree
+
+
+# --- Common organisations and people -----------------------------------------------------------------
+
+
+@pytest.fixture
+def premium_org(db):
+    return make_org("Premium Co", Plan.PREMIUM)
+
+
+@pytest.fixture
+def basic_org(db):
+    return make_org("Basic Co", Plan.BASIC)
+
+
+@pytest.fixture
+def agent(db):
+    return make_person("agent", Role.AGENT)
+
+
+@pytest.fixture
+def lead(db):
+    return make_person("lead", Role.LEAD)
+
+
+@pytest.fixture
+def premium_customer(premium_org):
+    return make_person("pc", org=premium_org, phone="+33 1 23 45 67 89")
+
+
+@pytest.fixture
+def basic_customer(basic_org):
+    return make_person("bc", org=basic_org, phone="+33 1 98 76 54 32")
 
 
 # --- Servers ------------------------------------------------------------------------------------------

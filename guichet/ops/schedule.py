@@ -22,7 +22,7 @@ class PeriodicJob:
 
 
 # Paths are resolved when the worker starts (guichet/ops/tasks.py): a missing task is logged as an
-# error at start-up, and tests/foundation/test_schedule.py fails, rather than a job silently never
+# error at start-up, and tests/ops/test_schedule.py fails, rather than a job silently never
 # running.
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(

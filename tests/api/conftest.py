@@ -14,6 +14,7 @@ from guichet.accounts.models import ApiToken, Organisation, Person, Role
 from guichet.contracts.models import Contract, Plan, Region
 from guichet.tickets import services
 from guichet.tickets.models import Channel, Ticket
+from tests.factories import make_org, make_person
 
 UTC = dt.UTC
 # A Tuesday morning in Paris and in Montréal business hours.
@@ -60,17 +61,10 @@ class World:
         return Api(self.tokens[who], language)
 
 
-def make_person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
-    # No password: the API uses tokens, and hashing one costs about a second per person.
-    return Person.objects.create_user(
-        username=username,
-        password=None,
-        email=f"{username}@example.test",
-        first_name=username.capitalize(),
-        role=role,
-        organisation=org,
-        **extra,
-    )
+def api_person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
+    """A person as the API tests know them: no password (the API uses tokens; hashing one costs about
+    a second a person), a first name from the username."""
+    return make_person(username, role, org, password=None, first_name=username.capitalize(), **extra)
 
 
 def open_ticket(
@@ -92,32 +86,25 @@ def open_ticket(
 @pytest.fixture
 def world(db, settings, tmp_path) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
-    org_a = Organisation.objects.create(name="Acme", email_domain="acme.test")
-    org_b = Organisation.objects.create(name="Beta", email_domain="beta.test")
-    contract_a = Contract.objects.create(
-        organisation=org_a,
-        reference="Q-A-1",
-        plan=Plan.BASIC,
-        region=Region.WORLDWIDE,
-        time_zone="Europe/Paris",
-        holiday_country="FR",
-        valid_from=dt.date(2026, 1, 1),
-    )
-    contract_b = Contract.objects.create(
-        organisation=org_b,
+    since = dt.date(2026, 1, 1)
+    org_a = make_org("Acme", Plan.BASIC, reference="Q-A-1", valid_from=since, email_domain="acme.test")
+    org_b = make_org(
+        "Beta",
+        Plan.PREMIUM,
         reference="Q-B-1",
-        plan=Plan.PREMIUM,
         region=Region.NORTH_AMERICA,
-        time_zone="America/Toronto",
-        holiday_country="CA",
-        holiday_subdivision="ON",
-        valid_from=dt.date(2026, 1, 1),
+        tz="America/Toronto",
+        country="CA",
+        subdivision="ON",
+        valid_from=since,
+        email_domain="beta.test",
     )
-    alice = make_person("alice", Role.CUSTOMER, org_a, time_zone="Europe/Paris")
-    anna = make_person("anna", Role.CUSTOMER, org_a, language="fr")
-    bob = make_person("bob", Role.CUSTOMER, org_b, time_zone="America/Toronto")
-    agent = make_person("agent", Role.AGENT)
-    admin = make_person("admin", Role.ADMIN)
+    contract_a, contract_b = org_a.contracts.get(), org_b.contracts.get()
+    alice = api_person("alice", Role.CUSTOMER, org_a, time_zone="Europe/Paris")
+    anna = api_person("anna", Role.CUSTOMER, org_a, language="fr")
+    bob = api_person("bob", Role.CUSTOMER, org_b, time_zone="America/Toronto")
+    agent = api_person("agent", Role.AGENT)
+    admin = api_person("admin", Role.ADMIN)
     tokens = {p.username: ApiToken.issue(p, "test")[1] for p in (alice, anna, bob, agent, admin)}
     ticket_a = open_ticket(alice, "Acme cannot log in", by=agent)
     ticket_b = open_ticket(bob, "Beta secret outage", priority="P2", impact_confirmed=True, by=agent)

@@ -295,9 +295,9 @@ def test_cursor_pages_with_null_due_last(world):
     from guichet.accounts.models import Organisation
 
     orphan_org = Organisation.objects.create(name="No contract")
-    from .conftest import make_person
+    from .conftest import api_person
 
-    carl = make_person("carl", "customer", orphan_org)
+    carl = api_person("carl", "customer", orphan_org)
     no_sla = open_ticket(carl, "No SLA here", by=world.agent)
     assert no_sla.sla_due_at is None
     api = world.api("agent")

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.conftest import REPO_ROOT, skip_or_fail
-from tests.web.factories import make_org, make_person, open_ticket
+from tests.factories import make_org, make_person, open_ticket
 
 LOCALE_DIR = REPO_ROOT / "guichet" / "locale"
 PO_FILE = LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po"
@@ -263,8 +263,7 @@ def _back_to_default_language():
 
 
 @pytest.fixture
-def french_world(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def french_world(db, settings, fast_passwords):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     if not MO_FILE.exists() or MO_FILE.stat().st_mtime < PO_FILE.stat().st_mtime:
         pytest.fail(
@@ -273,7 +272,7 @@ def french_world(db, settings):
             pytrace=False,
         )
     org = make_org("Acme", "premium")
-    customer = make_person("client", org=org)
+    customer = make_person("client", org=org, phone="+33 1 23 45 67 89")
     agent = make_person("agent", "agent")
     open_ticket(customer, "P3", subject="Export impossible")
     return customer, agent

@@ -19,17 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from guichet.accounts.models import Organisation, Person, Role
-from guichet.contracts.models import Contract, Plan
+from guichet.accounts.models import Role
+from guichet.contracts.models import Plan
+from tests.factories import make_org, make_person
 
 SUPPORT = "support@guichet.test"
 _counter = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _mail_settings(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def _mail_settings(settings, inline_tasks, fast_passwords):
     settings.DEFAULT_FROM_EMAIL = f"Guichet Support <{SUPPORT}>"
     settings.GUICHET_SUPPORT_ADDRESS = SUPPORT
     settings.GUICHET_IMAP_URL = ""
@@ -38,43 +37,23 @@ def _mail_settings(settings):
     settings.GUICHET_MAIL_AUTHSERV_ID = ""
 
 
-def _org(name: str, plan: str) -> Organisation:
-    org = Organisation.objects.create(name=name, email_domain=f"{name.lower()}.test")
-    # 24 × 7 Premium, so nothing here depends on the hour the suite runs at.
-    Contract.objects.create(
-        organisation=org,
-        reference=f"Q-{name}",
-        plan=plan,
-        time_zone="Europe/Paris",
-        holiday_country="FR",
-        valid_from=dt.date(2020, 1, 1),
-    )
-    return org
-
-
-def _person(username: str, email: str, role: str = Role.CUSTOMER, org: Organisation | None = None) -> Person:
-    return Person.objects.create_user(
-        username=username, password="pw-" + username, email=email, role=role, organisation=org
-    )
-
-
 class World:
+    """Two Premium organisations known by their mail domains (24 × 7 Premium, so nothing here depends
+    on the hour the suite runs at), their contacts and an agent."""
+
     def __init__(self) -> None:
-        self.acme = _org("Acme", Plan.PREMIUM)
-        self.globex = _org("Globex", Plan.PREMIUM)
-        self.alice = _person("alice", "Alice@Acme.test", org=self.acme)
-        self.bob = _person("bob", "bob@acme.test", org=self.acme)
-        self.eve = _person("eve", "eve@globex.test", org=self.globex)
-        self.agent = _person("agent", "agent@guichet.test", role=Role.AGENT)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        self.acme = make_org("Acme", Plan.PREMIUM, email_domain="acme.test")
+        self.globex = make_org("Globex", Plan.PREMIUM, email_domain="globex.test")
+        self.alice = make_person("alice", org=self.acme, email="Alice@Acme.test")
+        self.bob = make_person("bob", org=self.acme, email="bob@acme.test")
+        self.eve = make_person("eve", org=self.globex, email="eve@globex.test")
+        self.agent = make_person("agent", Role.AGENT, email="agent@guichet.test")
 
 
 @pytest.fixture
-def world(db, _fast_passwords) -> World:
+def world(db) -> World:
+    """Transactional in the modules marked `django_db(transaction=True)` (the servers' threads must
+    see the committed rows): pytest-django follows the mark whichever database fixture is asked for."""
     return World()
 
 

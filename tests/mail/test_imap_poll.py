@@ -21,14 +21,9 @@ from guichet.mail.models import ImapCursor, InboundMessage, InboundStatus
 from guichet.mail.tasks import poll_mailboxes_task
 from guichet.tickets import services
 from guichet.tickets.models import Ticket
-from tests.mail.conftest import World, mail
+from tests.mail.conftest import mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def world(transactional_db, _fast_passwords) -> World:
-    return World()
 
 
 class Box:

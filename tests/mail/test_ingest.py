@@ -18,13 +18,6 @@ from tests.mail.conftest import SUPPORT, free_port, mail
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def world(transactional_db, _fast_passwords):
-    from tests.mail.conftest import World
-
-    return World()
-
-
 def bounce_for(message_id: str) -> bytes:
     return (
         b"Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.acme.test>\r\n"

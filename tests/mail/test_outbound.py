@@ -15,14 +15,9 @@ from guichet.outbox import relay
 from guichet.outbox.models import Delivery, DeliveryStatus
 from guichet.tickets import services
 from guichet.tickets.models import Message, MessageKind
-from tests.mail.conftest import SUPPORT, World, mail
+from tests.mail.conftest import SUPPORT, mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def world(transactional_db, _fast_passwords) -> World:
-    return World()
 
 
 def headers(sent) -> dict[str, str]:

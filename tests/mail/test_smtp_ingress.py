@@ -17,14 +17,9 @@ from guichet.mail.models import InboundMessage, InboundStatus, OutboundMail
 from guichet.mail.smtpd import IngressController
 from guichet.tickets import services
 from guichet.tickets.models import Channel, Message, Ticket
-from tests.mail.conftest import SUPPORT, World, free_port, mail
+from tests.mail.conftest import SUPPORT, free_port, mail
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def world(transactional_db, _fast_passwords) -> World:
-    return World()
 
 
 @pytest.fixture

@@ -29,9 +29,10 @@ import pytest
 from django.utils import translation
 
 from guichet.accounts.models import Organisation, Person, Role
-from guichet.contracts.models import Contract, Plan, Region
+from guichet.contracts.models import Plan, Region
 from guichet.tickets import services
 from guichet.tickets.models import Ticket
+from tests.factories import make_org, make_person
 
 UTC = dt.UTC
 
@@ -54,17 +55,15 @@ class Desk:
 
 
 @pytest.fixture(autouse=True)
-def _quiet_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def _quiet_tasks(inline_tasks):
     # A request in French leaves French active in this thread; messages are asserted in English.
     with translation.override("en"):
         yield
 
 
-def _person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
-    # No password: tests sign in with force_login, and hashing one costs a second per fixture.
-    return Person.objects.create_user(username=username, password=None, role=role, organisation=org, **extra)
+def desk_person(username: str, role: str, org: Organisation | None = None, **extra) -> Person:
+    """No password (tests sign in with force_login; hashing one costs a second a person), no address."""
+    return make_person(username, role, org, password=None, email="", **extra)
 
 
 @pytest.fixture
@@ -73,32 +72,22 @@ def desk(db) -> Desk:
 
 
 def build_desk() -> Desk:
-    acme = Organisation.objects.create(name="Acme")
-    Contract.objects.create(
-        organisation=acme,
-        reference="Q-ACME",
-        plan=Plan.PREMIUM,
-        region=Region.WORLDWIDE,
-        time_zone="Europe/Paris",
-        holiday_country="FR",
-        valid_from=dt.date(2025, 1, 1),
-    )
-    borealis = Organisation.objects.create(name="Borealis")
-    Contract.objects.create(
-        organisation=borealis,
+    acme = make_org("Acme", Plan.PREMIUM, reference="Q-ACME", valid_from=dt.date(2025, 1, 1))
+    borealis = make_org(
+        "Borealis",
+        Plan.BASIC,
         reference="Q-BOREALIS",
-        plan=Plan.BASIC,
         region=Region.NORTH_AMERICA,
-        time_zone="America/Toronto",
-        holiday_country="CA",
-        holiday_subdivision="ON",
+        tz="America/Toronto",
+        country="CA",
+        subdivision="ON",
         # b0 is sent the day before: it carries no SLA.
         valid_from=dt.date(2026, 3, 6),
         pause_when_waiting=True,
     )
-    agent = _person("agent", Role.AGENT)
-    acme_customer = _person("alice", Role.CUSTOMER, acme, phone="+33142685300", time_zone="Europe/Paris")
-    borealis_customer = _person(
+    agent = desk_person("agent", Role.AGENT)
+    acme_customer = desk_person("alice", Role.CUSTOMER, acme, phone="+33142685300", time_zone="Europe/Paris")
+    borealis_customer = desk_person(
         "bob", Role.CUSTOMER, borealis, phone="+14165550123", time_zone="America/Toronto"
     )
 

@@ -11,8 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def live_desk(transactional_db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def live_desk(transactional_db, fast_passwords):
     desk = build_desk()
     for person in (desk.agent, desk.acme_customer):
         person.set_password("pw-reports")

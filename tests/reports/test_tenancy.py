@@ -20,18 +20,18 @@ from guichet.reports.parameters import NotVisible, Period
 from guichet.tickets import selectors
 from guichet.tickets.selectors import OPERATOR
 
-from .conftest import _person
+from .conftest import desk_person
 
 SPRING = Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), zoneinfo.ZoneInfo("UTC"))
 
 
 def viewers(desk) -> dict[str, object]:
-    inactive_customer = _person("gone", Role.CUSTOMER, desk.acme, is_active=False)
-    inactive_agent = _person("retired", Role.AGENT, is_active=False)
+    inactive_customer = desk_person("gone", Role.CUSTOMER, desk.acme, is_active=False)
+    inactive_agent = desk_person("retired", Role.AGENT, is_active=False)
     return {
         "agent": desk.agent,
-        "lead": _person("lead", Role.LEAD),
-        "admin": _person("admin", Role.ADMIN),
+        "lead": desk_person("lead", Role.LEAD),
+        "admin": desk_person("admin", Role.ADMIN),
         "acme customer": desk.acme_customer,
         "borealis customer": desk.borealis_customer,
         "inactive customer": inactive_customer,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from django.urls import reverse
 
 from guichet.web.clock import CalendarCache, clock_view
 from guichet.web.templatetags.guichet_ui import duration
-from tests.web.factories import open_ticket
-
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+from tests.factories import PARIS, open_ticket
 
 
 def test_basic_p2_on_a_saturday_is_paused_until_monday_opening(world):

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 from django.urls import reverse
 
-from tests.web.factories import open_ticket
+from tests.factories import open_ticket
 
 
 class InlineFinder(HTMLParser):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.web.factories import open_ticket
+from tests.factories import open_ticket
 
 
 def test_anonymous_is_sent_to_sign_in(client, world):

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from guichet.contracts import priorities
 from guichet.tickets.models import Ticket
-from tests.web.factories import open_ticket
+from tests.factories import open_ticket
 
 
 def refused(response) -> bool:

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from guichet.tickets import services
 from guichet.web.models import SavedView
-from tests.web.factories import open_ticket
+from tests.factories import open_ticket
 
 
 def ticket_ids(html: str) -> list[int]:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from django.urls import reverse
 
 from guichet.tickets.models import SlaState
 from guichet.web.views.desk import delivery_hint
-from tests.web.factories import open_ticket
-
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+from tests.factories import PARIS, open_ticket
 
 
 def refused(response) -> bool:

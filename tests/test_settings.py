@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.foundation.procs import child_env, guichet
+from tests.ops.procs import child_env, guichet
 
 pytestmark = pytest.mark.standalone
 

@@ -12,18 +12,16 @@ import pytest
 from playwright.sync_api import expect
 
 from guichet.tickets import services
-from tests.web.factories import PASSWORD, World, open_ticket
+from tests.factories import PASSWORD, open_ticket
+from tests.web.conftest import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def world(transactional_db, settings, tmp_path) -> World:
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def world(transactional_db, settings, tmp_path, inline_tasks, fast_passwords) -> World:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.GUICHET_DOWNGRADE_MIN_ATTEMPTS = 1
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return World()
 
 

@@ -13,15 +13,13 @@ from guichet.contracts.models import Plan
 from guichet.tickets import ledger, services
 from guichet.tickets.models import SlaState, Ticket
 from guichet.tickets.services import ServiceError
-
-from .conftest import make_org, make_person
-from .test_services import open_, paris
+from tests.factories import make_org, make_person, open_for, paris
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 def test_R_HOURS_a_sweep_exactly_at_the_due_instant_records_no_breach(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))  # 30 min on 24x7: due 10:30
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))  # 30 min on 24x7: due 10:30
     assert ticket.sla_due_at == paris(2, 10, 30)
     counts = services.sweep_sla(now=paris(2, 10, 30))
     assert counts["breached"] == 0
@@ -33,7 +31,7 @@ def test_R_HOURS_a_sweep_exactly_at_the_due_instant_records_no_breach(agent, pre
 
 
 def test_R_HOURS_a_sweep_one_microsecond_after_the_due_instant_records_the_breach(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     assert services.sweep_sla(now=paris(2, 10, 30) + dt.timedelta(microseconds=1))["breached"] == 1
     ticket.refresh_from_db()
     assert ticket.sla_breached_at == paris(2, 10, 30)
@@ -45,7 +43,7 @@ def test_R_HOURS_checkledger_accepts_a_due_time_in_the_repeated_autumn_hour(agen
     org = make_org("Berlin", Plan.PREMIUM, tz="Europe/Berlin", country="DE")
     customer = make_person("berliner", org=org, phone="+49 30 1234567")
     submitted = dt.datetime.fromisoformat("2026-10-25T02:30:00+02:00")
-    ticket = open_(agent, customer, "P2", at=submitted)
+    ticket = open_for(agent, customer, "P2", at=submitted)
     assert ticket.sla_due_at == dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
     assert ticket.sla_due_at.astimezone(BERLIN).utcoffset() == dt.timedelta(hours=1)
     out = io.StringIO()
@@ -59,7 +57,7 @@ def test_R_HOURS_checkledger_accepts_a_due_time_in_the_repeated_autumn_hour(agen
 def test_R_PRIO_6_each_downgrade_needs_its_own_attempt_after_the_previous_priority_change(
     agent, premium_customer
 ):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(2, 10, 5))
     services.downgrade_priority(actor=agent, ticket=ticket, reason="no answer", at=paris(2, 10, 10))
     assert ticket.priority == "P2"
@@ -78,7 +76,7 @@ def test_R_PRIO_6_each_downgrade_needs_its_own_attempt_after_the_previous_priori
 
 
 def test_R_PRIO_6_a_raise_also_asks_for_fresh_evidence(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P2", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P2", at=paris(2, 10))
     services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(2, 10, 5))
     services.raise_priority(
         actor=agent, ticket=ticket, priority="P1", reason="worse", impact_confirmed=True, at=paris(2, 10, 6)

@@ -15,9 +15,7 @@ from guichet.sla.terms import _calendar
 from guichet.tickets import ledger, services
 from guichet.tickets.models import AuditEntry, SlaEvent, SlaEventKind, SlaState, Status, Ticket
 from guichet.tickets.services import ServiceError
-
-from .conftest import PARIS, make_org, make_person
-from .test_services import open_, paris
+from tests.factories import PARIS, make_org, make_person, open_for, paris
 
 
 def stored(ticket: Ticket) -> dict:
@@ -48,7 +46,7 @@ def _history(rng: random.Random, agent, customers) -> Ticket:
     customer = rng.choice(customers)
     priority = rng.choice(["P1", "P2", "P3", "P4"])
     at = dt.datetime(2026, 3, 2, 0, 0, tzinfo=PARIS) + dt.timedelta(minutes=rng.randrange(0, 7 * 24 * 60))
-    ticket = open_(agent, customer, priority, at=at, contact_phone="+33 1 23 45 67 89")
+    ticket = open_for(agent, customer, priority, at=at, contact_phone="+33 1 23 45 67 89")
     for _ in range(rng.randrange(1, 9)):
         at += dt.timedelta(minutes=rng.choice([1, 7, 20, 45, 90, 240, 600, 1500]))
         action = rng.choice(ACTIONS)
@@ -159,7 +157,7 @@ def test_replay_equals_stored_state_over_generated_histories(db):
 
 
 def test_replay_is_pure_and_detects_tampering(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P3", at=paris(2, 10))
+    ticket = open_for(agent, basic_customer, "P3", at=paris(2, 10))
     # A cache edited behind the services' back no longer equals the replay.
     Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=paris(9, 10))
     assert stored(ticket) != replayed(ticket)
@@ -171,7 +169,7 @@ def test_replay_is_pure_and_detects_tampering(agent, basic_customer):
 def test_sweep_warns_then_breaches_at_the_due_instant(agent, premium_customer, lead):
     from django.core import mail
 
-    ticket = open_(agent, premium_customer, "P2", at=paris(2, 10))  # 1 h target, 24x7
+    ticket = open_for(agent, premium_customer, "P2", at=paris(2, 10))  # 1 h target, 24x7
     # Warning at the earlier of 75 % (45 min) and 30 min before (30 min): 10:30.
     assert ticket.sla_warn_at == paris(2, 10, 30) and ticket.next_sla_event_at == paris(2, 10, 30)
     mail.outbox.clear()
@@ -196,14 +194,14 @@ def test_sweep_warns_then_breaches_at_the_due_instant(agent, premium_customer, l
 
 
 def test_sweep_catches_up_breach_without_warning_when_both_passed(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     assert services.sweep_sla(now=paris(2, 12)) == {"warned": 0, "breached": 1, "skipped": 0, "failed": 0}
     ticket.refresh_from_db()
     assert ticket.sla_breached_at == paris(2, 10, 30)
 
 
 def test_sweep_dedup_key_makes_a_second_record_impossible(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     services.sweep_sla(now=paris(2, 12))
     with pytest.raises(IntegrityError), transaction.atomic():
         SlaEvent.objects.create(
@@ -212,7 +210,7 @@ def test_sweep_dedup_key_makes_a_second_record_impossible(agent, premium_custome
 
 
 def test_reply_racing_the_breach_wins_under_the_lock(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     stale_next = ticket.next_sla_event_at
     services.add_reply(actor=agent, ticket=ticket, body="here", at=paris(2, 10, 29))
     # A sweep that read the ticket before the reply committed still sees it as due...
@@ -228,7 +226,7 @@ def test_reply_racing_the_breach_wins_under_the_lock(agent, premium_customer):
 def test_paused_ticket_is_not_swept(db, agent):
     org = make_org("Pausing", Plan.PREMIUM, pause_when_waiting=True)
     customer = make_person("c", org=org)
-    ticket = open_(agent, customer, "P2", at=paris(2, 10))
+    ticket = open_for(agent, customer, "P2", at=paris(2, 10))
     services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(2, 10, 10))
     assert ticket.sla_due_at is None and ticket.sla_remaining_seconds == 50 * 60
     assert services.sweep_sla(now=paris(3, 10))["breached"] == 0
@@ -237,7 +235,7 @@ def test_paused_ticket_is_not_swept(db, agent):
 
 
 def test_warning_repeats_when_a_raise_brings_the_due_earlier(agent, basic_customer):
-    ticket = open_(agent, basic_customer, "P4", at=paris(2, 9))
+    ticket = open_for(agent, basic_customer, "P4", at=paris(2, 9))
     assert ticket.sla_due_at == paris(4, 17)  # 24 business hours: Wednesday 17:00
     services.sweep_sla(now=paris(4, 11, 30))  # 75 %: Wednesday 11:00
     assert ticket.sla_events.filter(kind="warned").count() == 1
@@ -259,7 +257,7 @@ def test_warning_repeats_when_a_raise_brings_the_due_earlier(agent, basic_custom
 def test_concurrent_sweeps_record_each_breach_once():
     agent = make_person("agent", Role.AGENT)
     customer = make_person("c", org=make_org("Premium", Plan.PREMIUM), phone="+33 1 23 45 67 89")
-    tickets = [open_(agent, customer, "P1", at=paris(2, 10)) for _ in range(30)]
+    tickets = [open_for(agent, customer, "P1", at=paris(2, 10)) for _ in range(30)]
     barrier = threading.Barrier(3)
     results: list[dict] = []
     errors: list[BaseException] = []
@@ -292,7 +290,7 @@ def test_concurrent_sweeps_record_each_breach_once():
 def test_reply_and_sweep_in_parallel_never_both_on_postgres():
     agent = make_person("agent", Role.AGENT)
     customer = make_person("c", org=make_org("Premium", Plan.PREMIUM), phone="+33 1 23 45 67 89")
-    tickets = [open_(agent, customer, "P1", at=paris(2, 10)) for _ in range(10)]
+    tickets = [open_for(agent, customer, "P1", at=paris(2, 10)) for _ in range(10)]
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -337,7 +335,7 @@ def test_reply_and_sweep_in_parallel_never_both_on_postgres():
 def test_explanation_shows_intervals_and_pauses(db, agent):
     org = make_org("Pausing", Plan.BASIC, pause_when_waiting=True)
     customer = make_person("c", org=org)
-    ticket = open_(agent, customer, "P3", at=paris(6, 16))  # Friday 16:00
+    ticket = open_for(agent, customer, "P3", at=paris(6, 16))  # Friday 16:00
     services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(9, 10))
     services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(9, 11))
     data = ledger.explain_data(ledger.replay(ticket.sla_events.order_by("seq")))
@@ -357,7 +355,7 @@ def test_concurrent_delivery_sends_each_held_reply_once():
     agent = make_person("agent", Role.AGENT)
     customer = make_person("c", org=make_org("Basic", Plan.BASIC))
     for _ in range(12):
-        ticket = open_(agent, customer, "P4", at=paris(6, 16))
+        ticket = open_for(agent, customer, "P4", at=paris(6, 16))
         services.add_reply(actor=agent, ticket=ticket, body="held", at=paris(6, 19))
     mail.outbox.clear()
     barrier = threading.Barrier(3)
@@ -386,8 +384,8 @@ def test_concurrent_delivery_sends_each_held_reply_once():
 
 
 def test_one_broken_ledger_does_not_stop_the_sweep(agent, premium_customer):
-    broken = open_(agent, premium_customer, "P1", at=paris(2, 10))
-    healthy = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    broken = open_for(agent, premium_customer, "P1", at=paris(2, 10))
+    healthy = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     # A ledger entry whose calendar cannot be built (as if written by a bad migration).
     SlaEvent.objects.create(
         ticket=broken,

@@ -12,10 +12,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture
-def demo(transactional_db, settings) -> dict[str, tuple[str, str]]:
+def demo(transactional_db, fast_passwords) -> dict[str, tuple[str, str]]:
     """The demo data, loaded by the command bin/run uses; one login per role."""
-    # Production-strength hashing costs seconds per demo account; the test is about the UI.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if not loaddemo_available():
         pytest.fail("guichet/demo has no loaddemo command; the smoke test signs in with the demo data.")
     call_command("loaddemo", verbosity=0)

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.foundation.procs import Child, child_env, guichet
+from tests.ops.procs import Child, child_env, guichet
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Run `guichet` commands as real child processes for the foundation tests."""
+"""Run `guichet` commands as real child processes (tests/ops and tests/test_settings.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.foundation.procs import Child, child_env, free_port, guichet, port_open, wait_for
+from tests.ops.procs import Child, child_env, free_port, guichet, port_open, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.standalone]
 

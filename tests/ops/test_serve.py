@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.foundation.procs import Child, child_env, free_port, guichet, port_open, wait_for
+from tests.ops.procs import Child, child_env, free_port, guichet, port_open, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.standalone]
 

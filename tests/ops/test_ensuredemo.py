@@ -11,14 +11,8 @@ from guichet.ops.demo import demo_logins
 from guichet.tickets.models import Ticket
 
 
-@pytest.fixture
-def fast_hashing(settings):
-    # Production-strength hashing costs seconds per demo account; this test is about the data.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.django_db
-def test_loads_the_demo_into_an_empty_database_then_leaves_it_alone(fast_hashing):
+def test_loads_the_demo_into_an_empty_database_then_leaves_it_alone(fast_passwords):
     out = io.StringIO()
     call_command("ensuredemo", stdout=out)
     assert "loading the demo data" in out.getvalue()
@@ -32,7 +26,7 @@ def test_loads_the_demo_into_an_empty_database_then_leaves_it_alone(fast_hashing
 
 
 @pytest.mark.django_db
-def test_printed_logins_are_the_accounts_loaded(fast_hashing, client):
+def test_printed_logins_are_the_accounts_loaded(fast_passwords, client):
     call_command("ensuredemo", stdout=io.StringIO())
     logins = demo_logins()
     assert {"agent", "customer", "admin"} <= {login.role for login in logins}

@@ -11,9 +11,7 @@ from guichet.contracts.models import Plan
 from guichet.tickets import selectors, services
 from guichet.tickets.models import Ticket
 from guichet.tickets.services import ServiceError
-
-from .conftest import make_org, make_person
-from .test_services import open_, paris
+from tests.factories import make_org, make_person, open_for, paris
 
 CANARY = "zebra-canary-7731"
 
@@ -26,7 +24,9 @@ def world(db):
     people = [make_person(f"cust-{org.name}", org=org) for org in orgs]
     tickets = []
     for person in people:
-        ticket = open_(agent, person, "P3", at=paris(2, 10), attachments=[SimpleUploadedFile("a.txt", b"x")])
+        ticket = open_for(
+            agent, person, "P3", at=paris(2, 10), attachments=[SimpleUploadedFile("a.txt", b"x")]
+        )
         services.add_reply(
             actor=agent, ticket=ticket, body=f"public answer for {person.username}.", at=paris(2, 11)
         )
@@ -115,8 +115,8 @@ def test_sla_history_audit_and_attempts(world):
 
 def test_queue_orders_by_time_left(world):
     agent, _orgs, people, tickets = world
-    fresh = open_(agent, people[0], "P3", at=paris(3, 10))
-    early = open_(agent, people[0], "P3", at=paris(2, 9))
+    fresh = open_for(agent, people[0], "P3", at=paris(3, 10))
+    early = open_for(agent, people[0], "P3", at=paris(2, 9))
     queue = list(selectors.queue(agent))
     assert queue.index(early) < queue.index(fresh)
     # Answered tickets (first response given) come after the running clocks.

@@ -1,4 +1,5 @@
-"""Background work: the scheduled tasks call the sweeps; notifications reach the right people."""
+"""Alerts the mail channel sends for the SLA (guichet.mail.notifications): to the right people, in
+their language and time zone, once."""
 
 from __future__ import annotations
 
@@ -7,27 +8,18 @@ from django.core import mail
 
 from guichet.mail.notifications import send_sla_alert
 from guichet.outbox.relay import Permanent
-from guichet.tickets import tasks
-from guichet.tickets.models import SlaState, Ticket
+from guichet.tickets import services, tasks
+from guichet.tickets.models import Ticket
+from tests.factories import open_for, paris
 
-from .test_services import open_, paris
-
-
-def test_scheduled_sweep_runs_the_real_sweep(agent, premium_customer):
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
-    counts = tasks.sweep_sla_task.call()
-    assert counts["breached"] == 1
-    ticket.refresh_from_db()
-    assert ticket.sla_state == SlaState.BREACHED
-    assert tasks.deliver_held_messages_task.call() == 0
+# Besides this folder's mail settings, the desk's settings of tests/tickets (fixed SLA thresholds, ...).
+pytestmark = pytest.mark.usefixtures("desk_settings")
 
 
 def test_sla_alert_goes_to_the_assignee_in_their_zone(db, agent, premium_customer, lead):
-    from guichet.tickets import services
-
     agent.time_zone = "America/Montreal"
     agent.save()
-    ticket = open_(agent, premium_customer, "P1", at=paris(2, 10))
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
     services.assign(actor=lead, ticket=ticket, assignee=agent, at=paris(2, 10, 1))
     mail.outbox.clear()
     # The sweep records the breach; the alert owed goes to the assignee only, once.
@@ -41,3 +33,16 @@ def test_sla_alert_goes_to_the_assignee_in_their_zone(db, agent, premium_custome
     assert len(mail.outbox) == 1
     with pytest.raises(Permanent):
         send_sla_alert(Ticket.objects.order_by("-pk").first().pk + 1, "breached", due, agent.pk)
+
+
+def test_without_an_assignee_every_active_lead_is_alerted_in_their_language(db, agent, premium_customer, lead):
+    from tests.factories import make_person
+
+    other = make_person("lead.fr", role="lead", language="fr")
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
+    mail.outbox.clear()
+    assert tasks.sweep_sla_task.call()["breached"] == 1
+    by_address = {m.to[0]: m.body for m in mail.outbox}
+    assert set(by_address) == {lead.email, other.email}
+    assert "missed" in by_address[lead.email] and "pas été tenu" in by_address[other.email]
+    assert f"#{ticket.pk}" in by_address[other.email]
