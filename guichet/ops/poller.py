@@ -27,14 +27,21 @@ class OutboxPoller(threading.Thread):
 
     def run(self) -> None:
         log.info("Outbox poll every %ss", self.interval)
+        last_error = ""
         while not self.stopped.wait(self.interval):
             try:
                 close_old_connections()
                 counts = relay.deliver_due()
                 if any(counts[k] for k in ("delivered", "retry", "failed")):
                     log.info("Outbox poll: %s", counts)
-            except Exception:  # the database is down: try again at the next tick
-                log.exception("Outbox poll failed")
+                if last_error:
+                    log.info("Outbox poll works again")
+                last_error = ""
+            except Exception as exc:  # the database is down: try again at the next tick
+                error = f"{type(exc).__name__}: {exc}"
+                if error != last_error:  # once per outage, not every few seconds
+                    log.warning("Outbox poll failed: %s", error)
+                last_error = error
             finally:
                 close_old_connections()
 

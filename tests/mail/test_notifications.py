@@ -35,7 +35,9 @@ def test_sla_alert_goes_to_the_assignee_in_their_zone(db, agent, premium_custome
         send_sla_alert(Ticket.objects.order_by("-pk").first().pk + 1, "breached", due, agent.pk)
 
 
-def test_without_an_assignee_every_active_lead_is_alerted_in_their_language(db, agent, premium_customer, lead):
+def test_without_an_assignee_every_active_lead_is_alerted_in_their_language(
+    db, agent, premium_customer, lead
+):
     from tests.factories import make_person
 
     other = make_person("lead.fr", role="lead", language="fr")
@@ -45,4 +47,4 @@ def test_without_an_assignee_every_active_lead_is_alerted_in_their_language(db, 
     by_address = {m.to[0]: m.body for m in mail.outbox}
     assert set(by_address) == {lead.email, other.email}
     assert "missed" in by_address[lead.email] and "pas été tenu" in by_address[other.email]
-    assert f"#{ticket.pk}" in by_address[other.email]
+    assert f"n° {ticket.pk} " in by_address[other.email]

@@ -71,7 +71,9 @@ def test_several_web_processes_and_workers_on_postgres_and_redis(
         assert {task["return_value"]["task_storage"] for task in tasks} == {"redis"}
         worker_pids = {str(child.process.pid) for child in children[1:]}
         assert {task["return_value"]["worker"].rsplit(".", 1)[1] for task in tasks} <= worker_pids
-        assert json.loads(done.stdout.splitlines()[-1])["scheduler_heartbeat"] is not None
+        summary = {k: v for line in done.stdout.splitlines()[-2:] for k, v in json.loads(line).items()}
+        assert summary["scheduler_heartbeat"] is not None
+        assert summary["outbox_failed"] == 0 and summary["outbox_pending"] >= 0
 
         assert web.stop(signal.SIGTERM) == 0
         for worker in children[1:]:

@@ -1,7 +1,8 @@
 """`guichet ping`: check end to end that a worker picks up tasks and reaches the database.
 
 Enqueues `count` ping tasks through django.tasks, waits for their results and prints one JSON line
-per task, then one with the scheduler's last heartbeat. Exits non-zero if any did not succeed within
+per task, one with the scheduler's last heartbeat and one with the outbox backlog (pending side
+effects, the age of the oldest, failed ones). Exits non-zero if any did not succeed within
 the timeout, so it doubles as a deployment health check.
 """
 
@@ -13,10 +14,12 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.tasks import TaskResultStatus
 from django.utils.translation import gettext_lazy as _
 
 from guichet.ops.tasks import last_heartbeat, ping
+from guichet.outbox import relay
 
 
 class Command(BaseCommand):
@@ -54,6 +57,21 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(line))
         heartbeat = last_heartbeat()
         self.stdout.write(json.dumps({"scheduler_heartbeat": heartbeat}))
+        try:
+            backlog = relay.backlog()
+        except DatabaseError as exc:  # e.g. a database not migrated yet: the queue check stands
+            self.stdout.write(json.dumps({"outbox_error": str(exc)}))
+        else:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "outbox_pending": backlog.pending,
+                        "outbox_due_now": backlog.due_now,
+                        "outbox_oldest_pending_age_seconds": backlog.oldest_age_seconds,
+                        "outbox_failed": backlog.failed,
+                    }
+                )
+            )
         failed = [result for result in results if result.status != TaskResultStatus.SUCCESSFUL]
         if failed:
             raise CommandError(
