@@ -4,12 +4,14 @@ Examples::
 
     python -m guichet.sla due --plan premium --priority P2 --timezone Europe/Paris \\
         --country FR --submitted 2026-07-13T09:30:00+02:00
+    python -m guichet.sla verify statement-2026-03.json [--public-key KEY]
     python -m guichet.sla explain --plan basic --priority P3 --timezone America/New_York \\
         --country US --subdivision NY --region north-america --submitted 2026-07-02T16:00:00-04:00
     printf '%s\\n' '{"id": 1, "plan": "basic", "priority": "P1", "timezone": "Europe/Paris",
         "country": "FR", "submitted": "2026-07-13T16:30:00+02:00"}' | python -m guichet.sla due --batch
 
-Exit codes: 0 success, 1 some batch lines failed, 2 usage or validation error.
+Exit codes: 0 success, 1 some batch lines failed (``verify``: the statement does not hold), 2 usage or
+validation error.
 """
 
 from __future__ import annotations
@@ -120,7 +122,47 @@ def _parser() -> _Parser:
             p.add_argument("--batch", action="store_true", help="read JSON Lines on stdin, write JSON Lines")
         else:
             p.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    text = "check a signed monthly SLA statement (exit 0: it holds; 1: the first inconsistency)"
+    v = sub.add_parser("verify", help=text, description=text)
+    v.add_argument("file", metavar="STATEMENT.json")
+    v.add_argument(
+        "--public-key",
+        metavar="KEY",
+        help="the vendor's published key (base64, or a file holding it); default: the key printed in the statement",
+    )
     return parser
+
+
+def verify_file(path: str, key: str | None, stdout: IO[str], stderr: IO[str]) -> int:
+    """``verify``: 0 the statement holds, 1 it does not (the first inconsistency), 2 unreadable."""
+    from pathlib import Path
+
+    from guichet.sla.verify import load_public_key, verify
+
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
+        public_key = None
+        if key:
+            candidate = Path(key)
+            public_key = load_public_key(candidate.read_text(encoding="ascii") if candidate.is_file() else key)
+    except (OSError, ValueError) as exc:
+        stderr.write(f"guichet verify: error: {exc}\n")
+        return 2
+    problem = verify(document, public_key)
+    if problem is not None:
+        stderr.write(f"NOT VERIFIED: {problem}\n")
+        return 1
+    from guichet.sla.statement import key_id
+    from guichet.sla.verify import load_public_key as _load
+
+    signer = key_id(public_key or _load(document["signature"]["public_key"]))
+    stdout.write(
+        f"OK: {len(document['tickets'])} ticket(s) of {document['organisation']} for {document['month']}, "
+        f"chains, due instants, outcomes and attainment recomputed; signed by key {signer}\n"
+    )
+    return 0
 
 
 def main(
@@ -139,6 +181,8 @@ def main(
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    if args.command == "verify":
+        return verify_file(args.file, args.public_key, stdout, stderr)
     if getattr(args, "batch", False):
         return _batch(stdin, stdout)
     fields = {k: getattr(args, k) for k in _FIELDS}

@@ -15,7 +15,8 @@ Rules (R-PLAN-3, R-HOURS, R-PRIO-6; docs/domain.md):
 - ``downgraded``: recomputed from the original submission with the new terms, pauses kept.
 - ``warned``, ``breached``, ``fulfilled``: facts. A breach is recorded at the due instant, only
   strictly after it, and never erased: a later downgrade keeps the miss (``breach`` names the
-  target that was missed).
+  target that was missed), unless the downgrade's terms say ``downgrade_keeps_miss=False``; the
+  miss is then listed in ``waived`` and the downgraded target is judged.
 - Once the first response is given the metric is complete: later changes do not move its due time.
 
 All instants in a :class:`LedgerState` are in UTC.
@@ -33,7 +34,7 @@ All instants in a :class:`LedgerState` are in UTC.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -47,7 +48,7 @@ from guichet.sla.explain import Explanation
 from guichet.sla.policy import Plan, Priority, parse_priority
 from guichet.sla.terms import Terms
 
-__all__ = ["Breach", "Event", "EventKind", "LedgerState", "replay"]
+__all__ = ["CLOSED_STATUSES", "Breach", "Event", "EventKind", "LedgerState", "replay", "replay_steps"]
 
 
 class EventKind(enum.StrEnum):
@@ -63,6 +64,8 @@ class EventKind(enum.StrEnum):
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+# Ticket statuses (the desk's words, recorded in the ``status`` fact of a pause) that close a request.
+CLOSED_STATUSES = frozenset({"solved", "closed"})
 
 
 def utc(instant: datetime) -> datetime:
@@ -168,6 +171,15 @@ class LedgerState:
     first_response_at: datetime | None = None
     clock_started_at: datetime | None = None  # start of the binding clock
     remaining: timedelta | None = None  # business time left, while paused
+    # Missed targets a downgrade waived (the contract said a downgrade does not keep the miss).
+    waived: tuple[Breach, ...] = ()
+    # The status that paused the clock (the ``status`` fact of the last ``paused`` event).
+    pause_status: str | None = None
+
+    @property
+    def closed_unanswered(self) -> bool:
+        """Solved or closed before any response: the clock is paused, no response is owed."""
+        return self.paused and not self.complete and self.pause_status in CLOSED_STATUSES
 
     @property
     def has_sla(self) -> bool:
@@ -242,6 +254,15 @@ def _utc_aware(instant: datetime) -> datetime:
 
 def replay(events: Iterable[Event]) -> LedgerState:
     """Fold the ledger, in order, into the ticket's state. Pure."""
+    return next(_fold(events, each=False))
+
+
+def replay_steps(events: Iterable[Event]) -> Iterator[LedgerState]:
+    """The state after each event of the ledger, in order (the last one is :func:`replay`'s)."""
+    return _fold(events, each=True)
+
+
+def _fold(events: Iterable[Event], *, each: bool) -> Iterator[LedgerState]:
     plan: Plan | None = None
     priority: Priority | None = None
     submitted: datetime | None = None
@@ -251,6 +272,8 @@ def replay(events: Iterable[Event]) -> LedgerState:
     warned: set[datetime] = set()
     breach: Breach | None = None
     responded: datetime | None = None
+    waived: list[Breach] = []
+    pause_status: str | None = None
 
     for event in events:
         kind, at = event.kind, utc(event.at)
@@ -269,21 +292,27 @@ def replay(events: Iterable[Event]) -> LedgerState:
         elif kind is EventKind.PAUSED:
             if clock is not None and not paused:
                 paused = True
+                status = event.facts.get("status")
+                pause_status = status if isinstance(status, str) else None
                 if responded is None:
                     clock = clock.paused(at)
         elif kind is EventKind.RESUMED:
             if clock is not None and paused:
-                paused = False
+                paused, pause_status = False, None
                 if responded is None:
                     clock = clock.resumed(at)
         elif kind in (EventKind.RAISED, EventKind.DOWNGRADED):
             priority = event.priority or priority
             terms = event.terms
-            if clock is None or terms is None or responded is not None:
-                continue  # no SLA, or the first-response metric is complete: its due time stays
-            change = clock.downgrade if kind is EventKind.DOWNGRADED else partial(clock.raise_, at)
-            clock = change(terms.target, terms.calendar.calendar(), warn=terms.warn, tag=terms)
-            plan = terms.plan
+            if clock is not None and terms is not None and responded is None:
+                change = clock.downgrade if kind is EventKind.DOWNGRADED else partial(clock.raise_, at)
+                clock = change(terms.target, terms.calendar.calendar(), warn=terms.warn, tag=terms)
+                plan = terms.plan
+                if kind is EventKind.DOWNGRADED and breach is not None and not terms.downgrade_keeps_miss:
+                    # The contract lets a downgrade waive a miss: judged on the downgraded target.
+                    waived.append(breach)
+                    breach = None
+            # else: no SLA, or the first-response metric is complete: its due time stays
         elif kind is EventKind.WARNED:
             warned.add(event.due if event.due is not None else _NO_DUE)
             warned_at = at
@@ -296,8 +325,14 @@ def replay(events: Iterable[Event]) -> LedgerState:
             responded = at
             if clock is not None:
                 clock = clock.stopped(at)
-
-    return _state(plan, priority, submitted, clock, paused, warned_at, warned, breach, responded)
+        if each:
+            yield _state(
+                plan, priority, submitted, clock, paused, warned_at, warned, breach, responded, waived, pause_status
+            )
+    if not each:
+        yield _state(
+            plan, priority, submitted, clock, paused, warned_at, warned, breach, responded, waived, pause_status
+        )
 
 
 _NO_DUE = datetime.min.replace(tzinfo=UTC)
@@ -313,6 +348,8 @@ def _state(
     warned: set[datetime],
     breach: Breach | None,
     responded: datetime | None,
+    waived: list[Breach],
+    pause_status: str | None,
 ) -> LedgerState:
     if clock is None:
         return LedgerState(
@@ -357,4 +394,6 @@ def _state(
         first_response_at=responded,
         clock_started_at=utc(binding.start),
         remaining=remaining,
+        waived=tuple(waived),
+        pause_status=pause_status if paused else None,
     )

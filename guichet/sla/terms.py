@@ -94,6 +94,11 @@ class Terms:
     warn: timedelta | None
     calendar: CalendarSpec
     pause_when_waiting: bool = False
+    # How outcomes are judged (contract settings, frozen like the rest; stated in statements):
+    # a downgrade after a missed target keeps the miss (else the downgraded target is judged), and
+    # a ticket solved or closed before any response counts as missed (else it is left out).
+    downgrade_keeps_miss: bool = True
+    closed_unanswered_missed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +108,8 @@ class Terms:
             "warn_seconds": None if self.warn is None else int(self.warn.total_seconds()),
             "calendar": self.calendar.to_dict(),
             "pause_when_waiting": self.pause_when_waiting,
+            "downgrade_keeps_miss": self.downgrade_keeps_miss,
+            "closed_unanswered_missed": self.closed_unanswered_missed,
         }
 
     @classmethod
@@ -116,6 +123,9 @@ class Terms:
             None if warn is None else timedelta(seconds=int(warn)),
             CalendarSpec.from_dict(data["calendar"]),
             bool(data.get("pause_when_waiting", False)),
+            # Events written before these settings existed: the rules of the time.
+            bool(data.get("downgrade_keeps_miss", True)),
+            bool(data.get("closed_unanswered_missed", False)),
         )
 
 
@@ -152,6 +162,8 @@ def terms_for(
     extra_holidays: Iterable[tuple[date, str]] = (),
     removed_holidays: Iterable[date] = (),
     pause_when_waiting: bool = False,
+    downgrade_keeps_miss: bool = True,
+    closed_unanswered_missed: bool = False,
     warn_percent: int = 75,
     warn_before_minutes: int = 30,
     policy: Policy = DEFAULT_POLICY,
@@ -179,4 +191,6 @@ def terms_for(
     )
     spec.calendar()  # validates zone, country and subdivision
     warn = warn_threshold(target, percent=warn_percent, before_minutes=warn_before_minutes)
-    return Terms(plan, priority, target, warn, spec, pause_when_waiting)
+    return Terms(
+        plan, priority, target, warn, spec, pause_when_waiting, downgrade_keeps_miss, closed_unanswered_missed
+    )
