@@ -68,6 +68,9 @@ class Person(AbstractUser):
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
     phone = models.CharField(_("phone number"), max_length=32, blank=True)
+    # A customer contact who receives the organisation's monthly SLA statements (R-PLAN-4); without
+    # one, the organisation's main contact (its first active contact with an address) does.
+    is_billing_contact = models.BooleanField(_("billing contact"), default=False)
 
     class Meta:
         verbose_name = _("person")

@@ -85,6 +85,13 @@ class Contract(models.Model):
     # The vendor may stop the clock while a ticket waits on the customer or a third party.
     # First response is not paused by default (a waiting ticket has normally been answered already).
     pause_when_waiting = models.BooleanField(_("pause the clock while waiting"), default=False)
+    # How outcomes are judged (frozen into each ticket's ledger, stated in the monthly statements):
+    # a downgrade after a missed target keeps the miss unless this is off (spec: R-PRIO-6).
+    downgrade_keeps_miss = models.BooleanField(_("a downgrade after a miss keeps the miss"), default=True)
+    # A ticket solved or closed before any response is left out of attainment unless this is on.
+    closed_unanswered_missed = models.BooleanField(
+        _("a ticket closed without a response counts as missed"), default=False
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -148,6 +155,8 @@ class Contract(models.Model):
             extra_holidays=extra,
             removed_holidays=removed,
             pause_when_waiting=self.pause_when_waiting,
+            downgrade_keeps_miss=self.downgrade_keeps_miss,
+            closed_unanswered_missed=self.closed_unanswered_missed,
             warn_percent=int(getattr(settings, "GUICHET_SLA_WARN_PERCENT", 75)),
             warn_before_minutes=int(getattr(settings, "GUICHET_SLA_WARN_BEFORE_MINUTES", 30)),
         )

@@ -55,9 +55,9 @@ GENESIS = "0" * 64
 
 def canonical_json(value: Any) -> bytes:
     """The one JSON spelling of ``value``: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def digest(value: Any) -> str:
@@ -129,7 +129,15 @@ class EventRecord:
     ) -> EventRecord:
         """From stored values (aware datetimes)."""
         return cls(
-            ticket, seq, kind, utc(at).isoformat(), utc(recorded_at).isoformat(), instant(due_at), reason, data, prev
+            ticket,
+            seq,
+            kind,
+            utc(at).isoformat(),
+            utc(recorded_at).isoformat(),
+            instant(due_at),
+            reason,
+            data,
+            prev,
         )
 
 
@@ -155,7 +163,9 @@ def verify_chain(records: Iterable[EventRecord], hashes: Iterable[str] | None = 
     stored = iter(hashes) if hashes is not None else None
     for record in records:
         if record.seq != expected_seq:
-            return ChainError(record.ticket, record.seq, f"sequence number {record.seq}, expected {expected_seq}")
+            return ChainError(
+                record.ticket, record.seq, f"sequence number {record.seq}, expected {expected_seq}"
+            )
         if record.prev != expected_prev:
             return ChainError(
                 record.ticket, record.seq, "its previous hash does not match the event before it (prev)"
@@ -167,7 +177,8 @@ def verify_chain(records: Iterable[EventRecord], hashes: Iterable[str] | None = 
                 return ChainError(
                     record.ticket,
                     record.seq,
-                    "its content does not match its hash (kind, at, recorded_at, due_at, reason or data changed)",
+                    "its content does not match its hash"
+                    " (kind, at, recorded_at, due_at, reason or data changed)",
                 )
         expected_prev, expected_seq = computed, expected_seq + 1
     return None

@@ -128,7 +128,8 @@ def _parser() -> _Parser:
     v.add_argument(
         "--public-key",
         metavar="KEY",
-        help="the vendor's published key (base64, or a file holding it); default: the key printed in the statement",
+        help="the vendor's published key (base64, or a file holding it);"
+        " default: the key printed in the statement",
     )
     return parser
 
@@ -146,7 +147,9 @@ def verify_file(path: str, key: str | None, stdout: IO[str], stderr: IO[str]) ->
         public_key = None
         if key:
             candidate = Path(key)
-            public_key = load_public_key(candidate.read_text(encoding="ascii") if candidate.is_file() else key)
+            public_key = load_public_key(
+                candidate.read_text(encoding="ascii") if candidate.is_file() else key
+            )
     except (OSError, ValueError) as exc:
         stderr.write(f"guichet verify: error: {exc}\n")
         return 2

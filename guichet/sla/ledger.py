@@ -327,11 +327,31 @@ def _fold(events: Iterable[Event], *, each: bool) -> Iterator[LedgerState]:
                 clock = clock.stopped(at)
         if each:
             yield _state(
-                plan, priority, submitted, clock, paused, warned_at, warned, breach, responded, waived, pause_status
+                plan,
+                priority,
+                submitted,
+                clock,
+                paused,
+                warned_at,
+                warned,
+                breach,
+                responded,
+                waived,
+                pause_status,
             )
     if not each:
         yield _state(
-            plan, priority, submitted, clock, paused, warned_at, warned, breach, responded, waived, pause_status
+            plan,
+            priority,
+            submitted,
+            clock,
+            paused,
+            warned_at,
+            warned,
+            breach,
+            responded,
+            waived,
+            pause_status,
         )
 
 

@@ -18,8 +18,8 @@ fields, `guichet.reports.outcomes`):
 >>> from guichet.sla.terms import terms_for
 >>> t = terms_for("premium", "P1", timezone="Europe/Paris", country="FR")
 >>> s = replay([Event.applied(datetime(2026, 3, 2, 9, tzinfo=UTC), t)])
->>> outcome(s, datetime(2026, 3, 2, 9, 30, tzinfo=UTC)).value, outcome(s, datetime(2026, 3, 2, 10, tzinfo=UTC)).value
-('open', 'breached')
+>>> [outcome(s, datetime(2026, 3, 2, 9, m, tzinfo=UTC)).value for m in (30, 31)]
+['open', 'breached']
 """
 
 from __future__ import annotations

@@ -128,7 +128,10 @@ def derive(entries: Sequence[Mapping[str, Any]], as_of: datetime) -> dict[str, A
 
 
 def derive_from(
-    entries: Sequence[Mapping[str, Any]], events: Sequence[Event], states: Sequence[LedgerState], as_of: datetime
+    entries: Sequence[Mapping[str, Any]],
+    events: Sequence[Event],
+    states: Sequence[LedgerState],
+    as_of: datetime,
 ) -> dict[str, Any]:
     state = states[-1] if states else LedgerState()
     first = events[0] if events else None
@@ -230,10 +233,17 @@ def attainment(tickets: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         else:
             row["open"] += 1
     table = [
-        {"plan": plan, "priority": priority, **counts, "attainment": attainment_percent(counts["met"], counts["missed"])}
+        {
+            "plan": plan,
+            "priority": priority,
+            **counts,
+            "attainment": attainment_percent(counts["met"], counts["missed"]),
+        }
         for (plan, priority), counts in sorted(rows.items())
     ]
-    total = {k: sum(r[k] for r in rows.values()) for k in ("tickets", "met", "missed", "open", "closed_unanswered")}
+    total = {
+        k: sum(r[k] for r in rows.values()) for k in ("tickets", "met", "missed", "open", "closed_unanswered")
+    }
     return {
         "rows": table,
         "total": {**total, "attainment": attainment_percent(total["met"], total["missed"])},

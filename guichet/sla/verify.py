@@ -122,7 +122,9 @@ def _check_ticket(ticket: Mapping[str, Any], as_of: datetime, period: tuple[date
             raise _Found(at, "prev: does not match the hash of the event before it")
         computed = record_of(number, entry).hash()
         if entry.get("hash") != computed:
-            raise _Found(at, "hash: does not match the event (kind, at, recorded_at, reason or a digest changed)")
+            raise _Found(
+                at, "hash: does not match the event (kind, at, recorded_at, reason or a digest changed)"
+            )
         previous = computed
     # 4. The ticket's figures.
     derived = derive_from(entries, events, states, as_of)
@@ -142,7 +144,9 @@ def _check(document: Mapping[str, Any], public_key: Ed25519PublicKey | None) -> 
         as_of = parse_instant(str(document["produced_at"]))
     except (KeyError, ValueError, SlaError) as exc:
         raise _Found("header", f"month, zone or produced_at unreadable ({exc})") from exc
-    _differs("period", "period", document.get("period"), {"start": instant(period[0]), "end": instant(period[1])})
+    _differs(
+        "period", "period", document.get("period"), {"start": instant(period[0]), "end": instant(period[1])}
+    )
     tickets = document.get("tickets")
     if not isinstance(tickets, list):
         raise _Found("tickets", "missing")
@@ -184,7 +188,9 @@ def _check_signature(document: Mapping[str, Any], public_key: Ed25519PublicKey |
         raise _Found("signature", f"unreadable ({exc})") from exc
     key = public_key or printed
     if public_key is not None and key_id(public_key) != key_id(printed):
-        raise _Found("signature", f"signed with key {key_id(printed)}, not with the key given ({key_id(public_key)})")
+        raise _Found(
+            "signature", f"signed with key {key_id(printed)}, not with the key given ({key_id(public_key)})"
+        )
     if signature.get("key_id") != key_id(printed):
         raise _Found("signature", "key_id does not match the public key printed")
     try:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from guichet import sla
+from guichet.sla.chain import GENESIS, ChainError, EventRecord, verify_chain
 from guichet.sla.ledger import utc
 
 if TYPE_CHECKING:
@@ -21,11 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CACHED_FIELDS",
+    "breach_key",
     "cached_fields",
+    "chain_record",
+    "check_chain",
     "explain_data",
     "iso",
     "replay",
     "replay_ticket",
+    "seal",
     "to_core",
     "warn_key",
 ]
@@ -49,6 +54,45 @@ def replay_ticket(ticket: Ticket) -> sla.LedgerState:
     return replay(ticket.sla_events.order_by("seq"))
 
 
+def breach_key(state: sla.LedgerState) -> str:
+    """The dedup key of a breach: once per ticket, except a breach of a downgraded target after the
+    contract let the downgrade waive the first miss (one more per due instant then)."""
+    return f"breached:{iso(state.due_at)}" if state.waived and state.due_at else "breached"
+
+
+# --- The hash chain (guichet.sla.chain) -------------------------------------------------------------
+
+
+def chain_record(row: SlaEvent, prev: str) -> EventRecord:
+    """A stored row as the chain encodes it, following the event whose hash is `prev`."""
+    return EventRecord.of(
+        ticket=row.ticket_id,
+        seq=row.seq,
+        kind=row.kind,
+        at=row.at,
+        recorded_at=row.recorded_at,
+        due_at=row.due_at,
+        reason=row.reason,
+        data=row.data or {},
+        prev=prev,
+    )
+
+
+def seal(row: SlaEvent, previous: SlaEvent | None) -> SlaEvent:
+    """Set a new row's place in its ticket's chain (`prev_hash`, `hash`) before it is inserted.
+    Its ticket, seq, instants, reason and data must be final (the data as JSON reads it back)."""
+    row.prev_hash = previous.hash if previous is not None else GENESIS
+    row.hash = chain_record(row, row.prev_hash).hash()
+    return row
+
+
+def check_chain(rows: Iterable[SlaEvent]) -> ChainError | None:
+    """Re-derive a ticket's chain from its stored rows (in seq order): the first break, or None."""
+    rows = list(rows)
+    records = [chain_record(row, row.prev_hash) for row in rows]
+    return verify_chain(records, [row.hash for row in rows])
+
+
 def warn_key(due_at: dt.datetime | None) -> str:
     """The dedup key of a warning: one per due instant (a raise that moves it warns again)."""
     return f"warned:{iso(due_at)}" if due_at else "warned:-"
@@ -68,6 +112,7 @@ CACHED_FIELDS = (
     "sla_remaining_seconds",
     "next_sla_event_at",
     "first_response_at",
+    "sla_closed_missed",
 )
 
 
@@ -86,6 +131,7 @@ def cached_fields(state: sla.LedgerState) -> dict[str, Any]:
         "sla_remaining_seconds": None if state.remaining is None else int(state.remaining.total_seconds()),
         "next_sla_event_at": state.next_event_at,
         "first_response_at": state.first_response_at,
+        "sla_closed_missed": bool(state.terms is not None and state.terms.closed_unanswered_missed),
     }
 
 

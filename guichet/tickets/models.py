@@ -117,6 +117,8 @@ class Ticket(models.Model):
     )
     # The earliest instant at which the SLA sweep has something to do (warning or breach).
     next_sla_event_at = models.DateTimeField(null=True, blank=True)
+    # The binding terms say a ticket closed without a response counts as missed (reports' SQL).
+    sla_closed_missed = models.BooleanField(default=False)
     # Imported tickets carry their original ids from the previous desk.
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
 
@@ -276,6 +278,10 @@ class SlaEvent(models.Model):
     # Warnings and breaches happen at most once per ticket (and per due instant for warnings):
     # the key makes a second concurrent sweep fail on the database, not send twice.
     dedup_key = models.CharField(max_length=64, blank=True, default="")
+    # The hash chain (guichet.sla.chain): this event's SHA-256 over its canonical encoding, which
+    # includes the previous event's hash. Set when the row is written; checked by checkledger.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -301,6 +307,26 @@ class SlaEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValueError("SLA events are append-only")
+
+
+class LedgerChaining(models.Model):
+    """When the ledger's hash chain began: events recorded before `began_at` were chained by the
+    migration that introduced it (tamper-evident from then on, not before)."""
+
+    began_at = models.DateTimeField(_("chaining began"))
+    events_chained = models.PositiveIntegerField(_("existing events chained"), default=0)
+    tickets_chained = models.PositiveIntegerField(_("existing tickets chained"), default=0)
+
+    class Meta:
+        verbose_name = _("ledger chaining")
+        verbose_name_plural = _("ledger chaining")
+
+    def __str__(self) -> str:
+        return f"chained since {self.began_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def began(cls) -> LedgerChaining | None:
+        return cls.objects.order_by("began_at").first()
 
 
 class AuditEntry(models.Model):

@@ -438,7 +438,7 @@ def test_sla_of_a_paused_clock(world):
     agent = world.api("agent")
     running = agent.get(f"/tickets/{ticket.pk}/sla").json()
     assert running["paused"] is False and running["due_at"] is not None
-    assert agent.post(f"/tickets/{ticket.pk}/status", {"status": "waiting_customer"}).status_code == 200
+    assert agent.post(f"/tickets/{ticket.pk}/status", {"status": "waiting_third_party"}).status_code == 200
     paused = agent.get(f"/tickets/{ticket.pk}/sla").json()
     assert paused["paused"] is True and paused["state"] == "paused"
     assert paused["due_at"] is None and paused["due_local"] is None

@@ -126,6 +126,10 @@ def build_desk() -> Desk:
     reply(tickets["b3"], at(4, 30, 14))
     tickets["b4"] = open_(borealis_customer, "P4", at(4, 21, 14), "b4 question")
     services.change_status(
-        actor=agent, ticket=tickets["b4"], status="waiting_customer", reason="need logs", at=at(4, 21, 15)
+        actor=agent,
+        ticket=tickets["b4"],
+        status="waiting_third_party",
+        reason="waiting on the partner",
+        at=at(4, 21, 15),
     )
     return Desk(acme, borealis, agent, acme_customer, borealis_customer, tickets)

@@ -227,7 +227,7 @@ def test_paused_ticket_is_not_swept(db, agent):
     org = make_org("Pausing", Plan.PREMIUM, pause_when_waiting=True)
     customer = make_person("c", org=org)
     ticket = open_for(agent, customer, "P2", at=paris(2, 10))
-    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(2, 10, 10))
+    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_THIRD_PARTY, at=paris(2, 10, 10))
     assert ticket.sla_due_at is None and ticket.sla_remaining_seconds == 50 * 60
     assert services.sweep_sla(now=paris(3, 10))["breached"] == 0
     services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(2, 12))
@@ -336,7 +336,7 @@ def test_explanation_shows_intervals_and_pauses(db, agent):
     org = make_org("Pausing", Plan.BASIC, pause_when_waiting=True)
     customer = make_person("c", org=org)
     ticket = open_for(agent, customer, "P3", at=paris(6, 16))  # Friday 16:00
-    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(9, 10))
+    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_THIRD_PARTY, at=paris(9, 10))
     services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(9, 11))
     data = ledger.explain_data(ledger.replay(ticket.sla_events.order_by("seq")))
     assert data is not None

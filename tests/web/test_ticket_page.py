@@ -196,7 +196,7 @@ def test_paused_clock_explanation_lists_the_running_periods(client, world, setti
 
     Contract.objects.filter(organisation=world.premium).update(pause_when_waiting=True)
     ticket = open_ticket(world.customer, "P2")
-    services.change_status(actor=world.agent, ticket=ticket, status="waiting_customer")
+    services.change_status(actor=world.agent, ticket=ticket, status="waiting_third_party")
     services.change_status(actor=world.agent, ticket=ticket, status="open")
     client.force_login(world.agent)
     html = client.get(reverse("desk_ticket", args=[ticket.pk])).content.decode()

@@ -34,6 +34,7 @@ from guichet.tickets.models import (
     Attachment,
     AuditEntry,
     Message,
+    MessageKind,
     SlaEvent,
     Status,
     Ticket,
@@ -177,7 +178,9 @@ def _append(
         if prior.overdue_at(event.at) and prior.due_at is not None:
             due = prior.due_at
             _append(
-                ticket, sla.Event.fact(sla.EventKind.BREACHED, due, by=event.kind.value), dedup_key="breached"
+                ticket,
+                sla.Event.fact(sla.EventKind.BREACHED, due, by=event.kind.value),
+                dedup_key=ledger.breach_key(prior),
             )
             _audit(
                 ticket, None, "sla.breached", at=event.at, changes={"due": due, "recorded_before": event.kind}
@@ -195,7 +198,9 @@ def _append(
         data=_jsonable(event.to_record()),
         dedup_key=dedup_key,
         due_at=state.due_at,
+        recorded_at=_now(),
     )
+    ledger.seal(row, rows[-1] if rows else None)
     row.save()
     for name, value in ledger.cached_fields(state).items():
         setattr(ticket, name, value)
@@ -272,15 +277,26 @@ def _published(message: Message) -> None:
     )
 
 
+def _asked_customer(ticket: Ticket) -> bool:
+    """Whether the team has written to the customer: a public reply or a logged call by staff."""
+    return (
+        ticket.messages.filter(kind__in=(MessageKind.REPLY, MessageKind.CALL), author__isnull=False)
+        .exclude(author__role="customer")
+        .exists()
+    )
+
+
 def _sync_pause(ticket: Ticket, *, at: dt.datetime, actor: Person | None, reason: str = "") -> None:
     """Pause the clock while the ticket is solved or closed, or waiting when the contract says so;
-    resume it otherwise."""
+    resume it otherwise. "Waiting on the customer" pauses only once the team has asked the
+    customer something in public: a status alone must not stop the clock."""
     state = _replay(ticket)
     if state.terms is None or state.complete:
         return
-    should_pause = ticket.status in (Status.SOLVED, Status.CLOSED) or (
-        ticket.status in WAITING_STATUSES and state.terms.pause_when_waiting
-    )
+    waiting = ticket.status in WAITING_STATUSES and state.terms.pause_when_waiting
+    if waiting and ticket.status == Status.WAITING_CUSTOMER:
+        waiting = _asked_customer(ticket)
+    should_pause = ticket.status in (Status.SOLVED, Status.CLOSED) or waiting
     if should_pause != state.paused:
         kind = sla.EventKind.PAUSED if should_pause else sla.EventKind.RESUMED
         _append(ticket, sla.Event.fact(kind, at, status=ticket.status), actor=actor, reason=reason)

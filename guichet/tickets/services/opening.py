@@ -136,6 +136,7 @@ def open_ticket(
         actor=actor,
         data=_jsonable(event.to_record()),
         due_at=state.due_at,
+        recorded_at=_now(),
     )
 
     with transaction.atomic():
@@ -156,6 +157,7 @@ def open_ticket(
         # The ticket first: the rows below it take its id when they are built.
         fastsql.insert(ticket)
         first.ticket = ticket
+        ledger.seal(first, None)  # the chain's first link (it names the ticket, known only now)
         message = Message(
             ticket=ticket,
             author=requester,

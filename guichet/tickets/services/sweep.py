@@ -68,7 +68,7 @@ def _sweep_one(pk: int, now: dt.datetime) -> dict[str, int]:
             try:
                 with transaction.atomic():
                     if kind is sla.EventKind.BREACHED:
-                        _append(ticket, sla.Event.fact(kind, due), dedup_key="breached")
+                        _append(ticket, sla.Event.fact(kind, due), dedup_key=ledger.breach_key(state))
                         event = SlaBreached(ticket_id=ticket.pk, at=due, due_at=due)
                     else:
                         warn_at = state.warn_at

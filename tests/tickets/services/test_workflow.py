@@ -21,11 +21,28 @@ def test_waiting_pauses_only_when_contract_says_so(db, agent):
         customer = make_person(f"c-{org.pk}", org=org)
         ticket = open_for(agent, customer, "P3", at=paris(2, 10))
         due = ticket.sla_due_at
-        services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(2, 11))
+        services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_THIRD_PARTY, at=paris(2, 11))
         assert (ticket.sla_state == SlaState.PAUSED) is expect_pause
         services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(2, 13))
         # Two business hours paused move the due time two business hours later.
         assert ticket.sla_due_at == (paris(5, 12) if expect_pause else due)
+
+
+def test_waiting_on_the_customer_pauses_nothing_before_a_public_reply(db, agent):
+    """Report truth (issue 12): a status alone must not stop the clock. Before any public reply
+    the customer was asked nothing, so "waiting on customer" leaves the first-response clock
+    running even when the contract pauses while waiting; the ledger records no pause."""
+    org = make_org("Pausing", Plan.BASIC, pause_when_waiting=True)
+    customer = make_person("waiting-c", org=org)
+    ticket = open_for(agent, customer, "P3", at=paris(2, 10))
+    due = ticket.sla_due_at
+    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(2, 11))
+    assert ticket.sla_state == SlaState.RUNNING and ticket.sla_due_at == due
+    assert not ticket.sla_events.filter(kind="paused").exists()
+    services.add_note(actor=agent, ticket=ticket, body="internal: need logs", at=paris(2, 12))
+    services.change_status(actor=agent, ticket=ticket, status=Status.OPEN, at=paris(2, 13))
+    services.change_status(actor=agent, ticket=ticket, status=Status.WAITING_CUSTOMER, at=paris(2, 14))
+    assert ticket.sla_state == SlaState.RUNNING and ticket.sla_due_at == due  # a note asks nothing
 
 
 def test_solving_stops_the_clock_and_reopening_resumes(agent, basic_customer):

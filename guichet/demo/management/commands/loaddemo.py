@@ -203,10 +203,15 @@ class Command(BaseCommand):
         services.change_status(
             actor=agent_fr, ticket=late, status=Status.SOLVED, at=ago(100), reason="renewed"
         )
-        # Paused: Carmel's contract pauses the clock while waiting on the customer.
+        # Paused: Carmel's contract pauses the clock while waiting (on a third party here: waiting on
+        # the customer pauses only once they have been asked something in public).
         paused = open_(c["carmel.contact"], "P2", "Audit log gaps", "Some audit entries are missing.", 40)
         services.change_status(
-            actor=agent, ticket=paused, status=Status.WAITING_CUSTOMER, at=ago(30), reason="asked for logs"
+            actor=agent,
+            ticket=paused,
+            status=Status.WAITING_THIRD_PARTY,
+            at=ago(30),
+            reason="waiting on the log archive provider",
         )
         # Downgraded: P1 whose contact did not answer, lowered to P2 (recomputed from submission).
         down = open_(c["hudson.contact"], "P1", "Login page error 500", "Intermittent 500 on login.", 50)

@@ -1,7 +1,9 @@
-"""`guichet checkledger [--ticket ID]`: replay every ticket's SLA ledger and compare with the stored state.
+"""`guichet checkledger [--ticket ID]`: re-derive every ticket's SLA ledger hash chain, replay the
+ledger and compare with the stored state.
 
-Exit status 1 if any ticket's cached SLA fields differ from the replay of its events (a sign that
-something changed a ticket outside the services). Read-only.
+Exit status 1 if any ticket's chain is broken (an event changed, removed or inserted after it was
+written: the ticket and the event's seq are named) or its cached SLA fields differ from the replay
+of its events (a sign that something changed a ticket outside the services). Read-only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from guichet.tickets.models import SlaEvent, Ticket
 
 
 class Command(BaseCommand):
-    help = _("Check that every ticket's SLA state equals the replay of its ledger.")
+    help = _("Check every ticket's SLA ledger: its hash chain, and that its SLA state equals its replay.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--ticket", type=int, default=None)
@@ -28,7 +30,19 @@ class Command(BaseCommand):
         checked = 0
         bad: list[str] = []
         for row in tickets.iterator(chunk_size=500):
-            events = SlaEvent.objects.filter(ticket_id=row.pk).order_by("seq")
+            events = list(SlaEvent.objects.filter(ticket_id=row.pk).order_by("seq"))
+            broken = ledger.check_chain(events)
+            if broken is not None:
+                checked += 1
+                bad.append(
+                    f"#{row.pk}: "
+                    + _("hash chain broken at seq %(seq)s: %(problem)s")
+                    % {
+                        "seq": broken.seq,
+                        "problem": broken.problem,
+                    }
+                )
+                continue
             expected = ledger.cached_fields(ledger.replay(events))
             diff = {k: (getattr(row, k), v) for k, v in expected.items() if getattr(row, k) != v}
             checked += 1
@@ -39,7 +53,9 @@ class Command(BaseCommand):
                 )
         for line in bad:
             self.stderr.write(line)
-        self.stdout.write(f"{checked} ticket(s) checked, {len(bad)} differ from their ledger.")
+        self.stdout.write(
+            f"{checked} ticket(s) checked (hash chains and replay), {len(bad)} differ from their ledger."
+        )
         if bad:
             raise CommandError(
                 _("%(n)s ticket(s) differ from their SLA ledger.") % {"n": len(bad)}, returncode=1
