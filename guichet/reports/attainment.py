@@ -23,6 +23,7 @@ from guichet.contracts.models import Plan, Priority
 from guichet.reports.outcomes import (
     CLOSED_UNANSWERED,
     MET,
+    MISSED_CLOSED,
     MISSED_LATE,
     MISSED_UNANSWERED,
     NO_SLA,
@@ -54,6 +55,7 @@ class AttainmentRow:
     met: int = 0
     breached: int = 0
     answered_late: int = 0
+    closed_missed: int = 0  # solved or closed without a response, counted missed by the contract
     open: int = 0
     closed_unanswered: int = 0
     # Business time from submission to first response, in minutes (answered tickets under SLA).
@@ -67,7 +69,7 @@ class AttainmentRow:
 
     @property
     def missed(self) -> int:
-        return self.breached + self.answered_late
+        return self.breached + self.answered_late + self.closed_missed
 
     @property
     def decided(self) -> int:
@@ -121,6 +123,7 @@ class AttainmentRow:
             "missed": self.missed,
             "missed_unanswered": self.breached,
             "missed_answered_late": self.answered_late,
+            "missed_closed_without_response": self.closed_missed,
             "open_within_target": self.open,
             "closed_without_response": self.closed_unanswered,
             "attainment_percent": None if self.attainment is None else str(self.attainment),
@@ -184,6 +187,7 @@ _COUNTS = {
     "n_met": Count("pk", filter=Q(sla_outcome=MET)),
     "n_breached": Count("pk", filter=Q(sla_outcome=MISSED_UNANSWERED)),
     "n_late": Count("pk", filter=Q(sla_outcome=MISSED_LATE)),
+    "n_closed_missed": Count("pk", filter=Q(sla_outcome=MISSED_CLOSED)),
     "n_open": Count("pk", filter=Q(sla_outcome=OPEN)),
     "n_closed": Count("pk", filter=Q(sla_outcome=CLOSED_UNANSWERED)),
 }
@@ -203,6 +207,7 @@ def _row_from(values: dict[str, Any]) -> AttainmentRow:
         met=values["n_met"],
         breached=values["n_breached"],
         answered_late=values["n_late"],
+        closed_missed=values["n_closed_missed"],
         open=values["n_open"],
         closed_unanswered=values["n_closed"],
     )
@@ -240,7 +245,7 @@ def attainment(
         period=period, dimensions=dimensions, organisation=organisation, as_of=as_of, rows=rows, totals=totals
     )
     if with_timings:
-        timings = response_timings(base, dimensions, period.zone)
+        timings = response_timings(person, base, dimensions, period.zone)
         report.timing_note = timings.note
         report.totals.set_response_times(timings.overall)
         for row in report.rows:

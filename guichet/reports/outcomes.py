@@ -15,19 +15,24 @@ from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guichet.sla.outcome import Outcome
 from guichet.tickets.models import SlaState, Status, Ticket
 
-MET = "met"
-MISSED_UNANSWERED = "breached"
-MISSED_LATE = "answered_late"
-OPEN = "open"
-CLOSED_UNANSWERED = "closed_unanswered"
-NO_SLA = "no_sla"
+# The core's words (guichet.sla.outcome, the statements' rule): the same values everywhere.
+MET = Outcome.MET.value
+MISSED_UNANSWERED = Outcome.BREACHED.value
+MISSED_LATE = Outcome.ANSWERED_LATE.value
+MISSED_CLOSED = Outcome.CLOSED_MISSED.value
+OPEN = Outcome.OPEN.value
+CLOSED_UNANSWERED = Outcome.CLOSED_UNANSWERED.value
+NO_SLA = Outcome.NO_SLA.value
+MISSED_OUTCOMES = (MISSED_UNANSWERED, MISSED_LATE, MISSED_CLOSED)
 
 OUTCOME_LABELS = {
     MET: _("Met"),
     MISSED_UNANSWERED: _("Missed (not answered in time)"),
     MISSED_LATE: _("Missed (answered late)"),
+    MISSED_CLOSED: _("Missed (solved or closed without a response)"),
     OPEN: _("Open, within target"),
     CLOSED_UNANSWERED: _("Solved or closed before any response was due"),
     NO_SLA: _("No SLA"),
@@ -50,7 +55,14 @@ def outcome_expression(as_of: dt.datetime) -> Case:
         When(sla_state=SlaState.BREACHED, then=Value(MISSED_UNANSWERED)),
         When(sla_state=SlaState.RUNNING, sla_due_at__lt=as_of, then=Value(MISSED_UNANSWERED)),
         # Solving or closing pauses the clock: no response was given, and none is owed unless the
-        # ticket is reopened. Neither met nor missed, and not "open" either.
+        # ticket is reopened. Neither met nor missed, and not "open" either — unless the contract
+        # (its terms frozen in the ledger) counts it as missed.
+        When(
+            sla_state=SlaState.PAUSED,
+            status__in=CLOSED_STATUSES,
+            sla_closed_missed=True,
+            then=Value(MISSED_CLOSED),
+        ),
         When(sla_state=SlaState.PAUSED, status__in=CLOSED_STATUSES, then=Value(CLOSED_UNANSWERED)),
         default=Value(OPEN),
         output_field=CharField(),
@@ -72,5 +84,5 @@ def outcome_of(ticket: Ticket, as_of: dt.datetime | None = None) -> str:
     if state == SlaState.RUNNING and ticket.sla_due_at is not None and ticket.sla_due_at < as_of:
         return MISSED_UNANSWERED
     if state == SlaState.PAUSED and ticket.status in CLOSED_STATUSES:
-        return CLOSED_UNANSWERED
+        return MISSED_CLOSED if ticket.sla_closed_missed else CLOSED_UNANSWERED
     return OPEN

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Organisation
-from guichet.reports.outcomes import MISSED_LATE, MISSED_UNANSWERED, OUTCOME_LABELS
+from guichet.reports.outcomes import MISSED_OUTCOMES, OUTCOME_LABELS
 from guichet.tickets.models import Ticket
 from guichet.tickets.selectors import Viewer, visible_organisations, visible_tickets
 
@@ -66,7 +66,7 @@ MISSED = "missed"
 def parse_outcome(value: str) -> tuple[str, ...]:
     """An export's outcome filter: one of the outcomes, or "missed" (not answered in time or late)."""
     if value == MISSED:
-        return (MISSED_UNANSWERED, MISSED_LATE)
+        return MISSED_OUTCOMES
     if value in OUTCOME_LABELS:
         return (value,)
     raise ReportError(

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from guichet.contracts.models import Plan
-from guichet.reports.outcomes import MET, MISSED_LATE, MISSED_UNANSWERED, OUTCOME_LABELS, outcome_of
+from guichet.reports.outcomes import MET, MISSED_OUTCOMES, OUTCOME_LABELS, outcome_of
 from guichet.reports.parameters import iso_utc
 from guichet.sla import SlaError
 from guichet.tickets import ledger
@@ -80,7 +80,7 @@ class SlaStatement:
         """True/False once decided; None while open within target or without SLA."""
         if self.outcome == MET:
             return True
-        if self.outcome in (MISSED_LATE, MISSED_UNANSWERED):
+        if self.outcome in MISSED_OUTCOMES:
             return False
         return None
 

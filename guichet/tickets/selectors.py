@@ -8,6 +8,8 @@ an inactive or unknown person sees nothing. The operator's command line, which i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 
 from guichet.accounts.models import Organisation, Person
@@ -101,6 +103,14 @@ def visible_sla_events(person: Viewer, ticket: Ticket) -> QuerySet[SlaEvent]:
     """The SLA history of a ticket: customers see the clock changes (downgrades are shown to them,
     R-PRIO-6), staff see everything."""
     return SlaEvent.objects.filter(ticket__in=visible_tickets(person), ticket_id=ticket.pk).order_by("seq")
+
+
+def visible_ledgers(person: Viewer, ticket_ids: Iterable[int]) -> QuerySet[SlaEvent]:
+    """The SLA events of several tickets at once (reports, statements), in ticket and seq order;
+    only those of tickets the person may see."""
+    return SlaEvent.objects.filter(
+        ticket__in=visible_tickets(person), ticket_id__in=list(ticket_ids)
+    ).order_by("ticket_id", "seq")
 
 
 def visible_audit(person: Person | None, ticket: Ticket) -> QuerySet[AuditEntry]:

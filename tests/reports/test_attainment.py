@@ -247,3 +247,19 @@ def test_R_PLAN_4_aggregates_exports_and_statements_agree(desk, as_of):
         assert row.open == by_export[(row.organisation, outcomes.OPEN)]
         assert row.no_sla == by_export[(row.organisation, outcomes.NO_SLA)]
     assert report.totals.total == len(exported) == 10
+
+
+def test_R_PLAN_4_response_times_use_the_calendar_frozen_in_the_ledger(desk):
+    """Report truth (issue 12): a holiday override added to the contract after the ticket was
+    submitted does not change its business response time (b2: 120 business minutes, answered on
+    Wednesday 1 April at 10:00 Toronto); the contract's current calendar would give 0."""
+    from guichet.contracts.models import HolidayOverride
+
+    contract = desk.borealis.contracts.get()
+    HolidayOverride.objects.create(contract=contract, date=dt.date(2026, 4, 1), name="Closed after all")
+    assert contract.calendar("P3").between(at(3, 31, 23, 30), at(4, 1, 14)) == dt.timedelta(0)
+    report = attainment(
+        person=OPERATOR, period=SPRING, organisation=desk.borealis, by="priority", as_of=LATER
+    )
+    p3 = next(row for row in report.rows if row.priority == "P3")
+    assert p3.response_sample == 1 and p3.response_median_minutes == 120.0

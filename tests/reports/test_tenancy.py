@@ -67,8 +67,8 @@ def test_the_report_form_offers_the_visible_organisations(desk):
     assert "organisation" not in ReportForm(person=desk.acme_customer).fields
 
 
-# Models whose manager would read rows around the tenancy rule. (Contract is not one: the percentiles
-# load the calendar of a contract by the id of a ticket already counted.)
+# Models whose manager would read rows around the tenancy rule. (The percentiles read the calendars
+# frozen in the ledgers of the tickets counted through `selectors.visible_ledgers`.)
 _TENANT_MODELS = {"Ticket", "Organisation", "Message", "Attachment", "SlaEvent", "ContactAttempt", "Person"}
 _PERSONS = {"person", "user", "viewer", "who"}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import itertools
 import json
 from types import SimpleNamespace
 
@@ -17,7 +18,7 @@ from django.db.migrations.loader import MigrationLoader
 
 from guichet.sla.chain import GENESIS
 from guichet.tickets import ledger, services
-from guichet.tickets.models import LedgerChaining, SlaEvent, Status
+from guichet.tickets.models import LedgerChaining, SlaEvent
 from tests.factories import open_for, paris
 
 
@@ -41,7 +42,7 @@ def test_every_event_the_services_write_is_chained(agent, premium_customer):
     ticket = busy_ticket(agent, premium_customer)
     rows = list(ticket.sla_events.order_by("seq"))
     assert rows[0].prev_hash == GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after.prev_hash == before.hash and len(after.hash) == 64
     assert ledger.check_chain(rows) is None
     # The hash is the canonical encoding's, recomputable from the row alone.
