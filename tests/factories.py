@@ -43,6 +43,7 @@ def make_org(
     target_overrides: dict | None = None,
     reference: str | None = None,
     email_domain: str = "",
+    **settings,
 ) -> Organisation:
     """An organisation and its one contract (reference `Q-<name>` unless given)."""
     org = Organisation.objects.create(name=name, email_domain=email_domain)
@@ -59,6 +60,7 @@ def make_org(
         valid_until=valid_until,
         pause_when_waiting=pause_when_waiting,
         target_overrides=target_overrides or {},
+        **settings,  # downgrade_keeps_miss, closed_unanswered_missed
     )
     return org
 

@@ -263,3 +263,26 @@ def test_R_PLAN_4_response_times_use_the_calendar_frozen_in_the_ledger(desk):
     )
     p3 = next(row for row in report.rows if row.priority == "P3")
     assert p3.response_sample == 1 and p3.response_median_minutes == 120.0
+
+
+def test_R_PLAN_4_a_ticket_closed_unanswered_counts_as_missed_when_the_contract_says_so(db):
+    """Report truth (issue 12): solving a ticket without any reply makes it drop out of attainment
+    unless the contract counts it as missed (closed_unanswered_missed, frozen in its ledger)."""
+    from guichet.accounts.models import Role
+    from guichet.contracts.models import Plan
+    from tests.factories import make_org, make_person, open_for, paris
+
+    agent = make_person("agent-x", Role.AGENT, password=None)
+    for name, missed in (("Strict", True), ("Lenient", False)):
+        org = make_org(name, Plan.BASIC, closed_unanswered_missed=missed)
+        customer = make_person(f"c-{name}", org=org, password=None)
+        ticket = open_for(agent, customer, "P3", at=paris(2, 9))
+        services.change_status(actor=agent, ticket=ticket, status="solved", at=paris(2, 10), reason="")
+        report = attainment(
+            person=OPERATOR, period=Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), UTC), organisation=org
+        )
+        row = report.totals
+        assert (row.missed, row.closed_missed, row.closed_unanswered) == ((1, 1, 0) if missed else (0, 0, 1))
+        assert row.attainment == (Decimal("0.0") if missed else None)
+        rows = list(ticket_outcomes(person=OPERATOR, period=report.period, organisation=org))
+        assert [r["outcome"] for r in rows] == ["closed_missed" if missed else "closed_unanswered"]
