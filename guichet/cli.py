@@ -1,7 +1,8 @@
 """The `guichet` console script: Django's management commands plus the product's own.
 
-`guichet sla ...` runs the pure-Python SLA core without starting Django (fast for scripts);
-everything else (`guichet migrate`, `guichet runserver`, `guichet org ...`) is a management command.
+`guichet sla ...` runs the pure-Python SLA core without starting Django (fast for scripts), and so
+does `guichet verify STATEMENT.json` (a customer's check of a signed statement needs no database,
+no settings, no Django: it is `guichet sla verify`); everything else (`guichet migrate`, `guichet runserver`, `guichet org ...`) is a management command.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from guichet.sla.cli import main as sla_main
 
         return sla_main(args[1:])
+    if args and args[0] == "verify":
+        from guichet.sla.cli import main as sla_main
+
+        return sla_main(args)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.settings")
     from django.core.management import execute_from_command_line
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "guichet.web",
     "guichet.demo",
     "guichet.reports",
+    "guichet.statements",
     "guichet.mail",
     "guichet.ops",
 ]
@@ -292,6 +293,13 @@ GUICHET_MAX_ATTACHMENT_BYTES = int(os.environ.get("GUICHET_MAX_ATTACHMENT_BYTES"
 # Every worker polls the outbox this often (seconds; the queue only makes it faster); a row being
 # delivered is leased for this long (a killed worker's row is retried after it); attempts before a
 # delivery is marked failed (an operator can retry it); timeout of one webhook POST.
+# Monthly SLA statements (docs/statements.md) are signed with the vendor's Ed25519 key: a PEM
+# (PKCS#8) private key or its raw 32 bytes in base64, from the environment or a file. Development
+# generates one under GUICHET_VAR_DIR on first use; production refuses to sign without one.
+GUICHET_STATEMENT_KEY = os.environ.get("GUICHET_STATEMENT_KEY", "")
+GUICHET_STATEMENT_KEY_FILE = os.environ.get("GUICHET_STATEMENT_KEY_FILE", "")
+GUICHET_VENDOR_NAME = os.environ.get("GUICHET_VENDOR_NAME", "guichet")
+
 GUICHET_OUTBOX_POLL_SECONDS = float(os.environ.get("GUICHET_OUTBOX_POLL_SECONDS", "5"))
 GUICHET_OUTBOX_LEASE_SECONDS = int(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120"))
 GUICHET_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("GUICHET_OUTBOX_MAX_ATTEMPTS", "15"))

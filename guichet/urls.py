@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from guichet.api.api import api
+from guichet.statements.views import public_key
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("reports/", include("guichet.reports.urls")),
+    path("statements/", include("guichet.statements.urls")),
+    path(".well-known/guichet-statement-key", public_key, name="statements_public_key"),
     path("", include("guichet.web.urls")),
 ]

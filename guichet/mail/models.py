@@ -89,6 +89,7 @@ class OutboundKind(models.TextChoices):
     REPLY = "reply", _("Agent reply")
     NOTICE = "notice", _("Automatic notice")
     ALERT = "alert", _("SLA alert to an agent")
+    STATEMENT = "statement", _("Monthly SLA statement")
 
 
 class OutboundStatus(models.TextChoices):
@@ -100,12 +101,18 @@ class OutboundStatus(models.TextChoices):
 
 
 class OutboundMail(models.Model):
-    """An e-mail we send about a ticket. Its Message-ID threads the customer's answer back."""
+    """An e-mail we send, about a ticket or not (a monthly statement). Its Message-ID threads the
+    customer's answer back."""
 
     message_id = models.CharField(_("Message-ID"), max_length=998, unique=True)
-    kind = models.CharField(_("kind"), max_length=8, choices=OutboundKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=OutboundKind.choices)
     ticket = models.ForeignKey(
-        "tickets.Ticket", verbose_name=_("ticket"), on_delete=models.PROTECT, related_name="outbound_mail"
+        "tickets.Ticket",
+        verbose_name=_("ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outbound_mail",
     )
     # The agent reply this mail carries (kind "reply").
     ticket_message = models.ForeignKey(

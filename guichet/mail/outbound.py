@@ -1,11 +1,11 @@
-"""Mail we send about tickets: every one is recorded (OutboundMail) with its Message-ID, so the
-customer's answer threads back (In-Reply-To/References), and marked so that auto-responders and
-our own ingestion never answer it with more machine mail (X-Loop, Auto-Submitted,
-X-Auto-Response-Suppress; RFC 3834).
+"""Mail we send: every one is recorded (OutboundMail) with its Message-ID, so the customer's answer
+threads back (In-Reply-To/References), and marked so that auto-responders and our own ingestion
+never answer it with more machine mail (X-Loop, Auto-Submitted, X-Auto-Response-Suppress; RFC 3834).
 
 `send_ticket_mail` is the one way to send mail about a ticket — acknowledgements, replies, notices
-and agent alerts alike (guichet.mail.notifications): never `send_mail`, or the mail has no record,
-no loop headers and no retry.
+and agent alerts alike (guichet.mail.notifications); `send_recorded_mail` the one way to send mail
+about no ticket (a monthly statement, with its attachments). Never `send_mail`, or the mail has no
+record, no loop headers and no retry.
 """
 
 from __future__ import annotations
@@ -63,7 +63,12 @@ def thread_headers(ticket) -> tuple[str, list[str]]:
 
 
 def build_message(
-    record: OutboundMail, body: str, *, references: Sequence[str] = (), auto: str = ""
+    record: OutboundMail,
+    body: str,
+    *,
+    references: Sequence[str] = (),
+    auto: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> EmailMessage:
     headers = {
         "Message-ID": f"<{record.message_id}>",
@@ -78,7 +83,7 @@ def build_message(
         headers["In-Reply-To"] = f"<{record.in_reply_to}>"
     if references:
         headers["References"] = " ".join(f"<{mid}>" for mid in references)
-    return EmailMessage(
+    message = EmailMessage(
         subject=record.subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -86,6 +91,9 @@ def build_message(
         reply_to=[conf.support_address()],
         headers=headers,
     )
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message
 
 
 def send_ticket_mail(
@@ -134,16 +142,60 @@ def send_ticket_mail(
                 )
         except IntegrityError:
             record = OutboundMail.objects.get(**lookup)
+    return _send(record, body, references=references, auto=auto)
+
+
+def send_recorded_mail(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    kind: str,
+    key: str,
+    auto: str = AUTO_GENERATED,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+) -> OutboundMail:
+    """Record then send one mail about no ticket (a monthly statement), at most once per `key`;
+    `attachments` are (filename, bytes, MIME type). Same guarantees as `send_ticket_mail`: the row
+    and its Message-ID are committed first, a retry resends with the same Message-ID, the loop
+    headers say no one should answer it automatically."""
+    record = OutboundMail.objects.filter(dedup_key=key).first()
+    if record is None:
+        try:
+            with transaction.atomic():
+                record = OutboundMail.objects.create(
+                    message_id=new_message_id(),
+                    kind=kind,
+                    to_address=to,
+                    subject=subject[:300],
+                    dedup_key=key,
+                )
+        except IntegrityError:
+            record = OutboundMail.objects.get(dedup_key=key)
+    # Not rate-limited: the limit stops acknowledgement loops; a statement answers no one.
+    return _send(record, body, auto=auto, attachments=attachments, rate_limited=False)
+
+
+def _send(
+    record: OutboundMail,
+    body: str,
+    *,
+    references: Sequence[str] = (),
+    auto: str = "",
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    rate_limited: bool = True,
+) -> OutboundMail:
+    to = record.to_address
     if record.status != OutboundStatus.PENDING:
         return record  # already sent (or deliberately skipped): never twice
-    if auto and _over_limit(to):
+    if auto and rate_limited and _over_limit(to):
         record.status = OutboundStatus.SKIPPED
         record.reason = f"More than {conf.ack_limit_per_hour()} automatic mails to {to} in an hour."
         record.save(update_fields=["status", "reason"])
         logger.warning("Automatic mail to %s not sent: rate limit", to)
         return record
     try:
-        build_message(record, body, references=references, auto=auto).send()
+        build_message(record, body, references=references, auto=auto, attachments=attachments).send()
     except Exception as exc:
         # Stays pending: the outbox retries the delivery, which finds this row (same Message-ID).
         record.reason = f"{type(exc).__name__}: {exc}"[:2000]

@@ -50,6 +50,14 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         description="Deliver due side effects (mail, alerts, webhooks) the workers' poll has not yet.",
     ),
     PeriodicJob(
+        name="statements",
+        task_path="guichet.statements.tasks.produce_monthly_statements_task",
+        # The 1st from 14:00 UTC (the previous month is over in every zone: UTC-12 ends it at 12:00),
+        # every hour until midnight: a run cut short resumes where it stopped (done ones are skipped).
+        schedule=crontab(day="1", hour="14-23", minute="0"),
+        description="Produce, sign and mail the previous month's SLA statements (resumable).",
+    ),
+    PeriodicJob(
         name="mail",
         task_path="guichet.mail.tasks.poll_mailboxes_task",
         schedule=crontab(minute="*"),
