@@ -2,7 +2,8 @@
 
 `guichet sla ...` runs the pure-Python SLA core without starting Django (fast for scripts), and so
 does `guichet verify STATEMENT.json` (a customer's check of a signed statement needs no database,
-no settings, no Django: it is `guichet sla verify`); everything else (`guichet migrate`, `guichet runserver`, `guichet org ...`) is a management command.
+no settings, no Django: it is `guichet sla verify`); everything else (`guichet migrate`,
+`guichet runserver`, `guichet org ...`) is a management command.
 """
 
 from __future__ import annotations

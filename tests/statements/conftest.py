@@ -1,14 +1,13 @@
 """A month of tickets whose statement is known: Acme (Basic, Paris, French billing contact) in
 March 2026.
 
-| ticket    | what happens                                                              | outcome        |
-|-----------|---------------------------------------------------------------------------|----------------|
-| met       | P3 Monday 2nd 10:00, answered 11:00                                       | met            |
-| downgrade | P1 Monday 9th 09:00 (due 11:00), nobody reached, → P2 at 11:30, answered 12:00 | answered_late (P1 missed) |
-| closed    | P4 Tuesday 10th 10:00, solved without a reply at 10:30                    | closed_unanswered |
-| raised    | P4 Wednesday 11th 10:00, raised to P2 at 11:00, answered 11:30            | met            |
-| late      | P2 Thursday 12th 09:00, never answered (swept on the 16th)                | breached       |
-| april     | P3 1 April 09:00: not in March                                            | –              |
+- met: P3 Monday 2nd 10:00, answered 11:00 → met
+- downgrade: P1 Monday 9th 09:00 (due 11:00), nobody reached, → P2 at 11:30, answered 12:00 →
+  answered late (the P1 target missed)
+- closed: P4 Tuesday 10th 10:00, solved without a reply at 10:30 → closed unanswered
+- raised: P4 Wednesday 11th 10:00, raised to P2 at 11:00, answered 11:30 → met
+- late: P2 Thursday 12th 09:00, never answered (swept on the 16th) → breached
+- april: P3 1 April 09:00: not in March
 """
 
 from __future__ import annotations

@@ -104,8 +104,8 @@ def test_the_statement_states_every_ticket_of_the_month_in_the_customers_languag
 def test_a_statement_verifies_with_its_key_and_names_a_wrong_key(world, statement):
     doc = statement.data
     assert verify(doc) is None
-    from guichet.statements import keys
     from guichet.sla.verify import load_public_key
+    from guichet.statements import keys
 
     assert verify(doc, load_public_key(keys.public_info()["public_key"])) is None
     assert verify(doc, load_public_key(keys.public_info()["pem"])) is None
