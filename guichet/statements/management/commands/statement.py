@@ -16,6 +16,7 @@ from guichet.accounts.models import Organisation
 from guichet.sla.statement import month_period
 from guichet.statements import render
 from guichet.statements.builder import StatementError, audience, build, canonical, check_month, produce
+from guichet.statements.keys import KeyError_
 from guichet.statements.models import Statement
 
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                     document=text,
                     sha256=Statement.digest(text),
                 )
-        except StatementError as exc:
+        except (StatementError, KeyError_) as exc:
             raise CommandError(str(exc)) from exc
         fmt = options["format"]
         if fmt == "json":
