@@ -26,7 +26,7 @@ from guichet.sla.errors import (
 )
 from guichet.sla.explain import Explanation
 from guichet.sla.holidays_source import HolidaySource
-from guichet.sla.ledger import Breach, Event, EventKind, LedgerState, replay
+from guichet.sla.ledger import Breach, Event, EventKind, LedgerState, replay, replay_steps
 from guichet.sla.policy import (
     DEFAULT_POLICY,
     HoursOption,
@@ -76,6 +76,7 @@ __all__ = [
     "calendar_for",
     "first_response_due",
     "replay",
+    "replay_steps",
     "resolve",
     "terms_for",
     "warn_threshold",
