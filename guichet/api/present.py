@@ -49,6 +49,8 @@ def contract(c: Contract) -> dict:
         "valid_until": c.valid_until,
         "target_overrides": c.target_overrides or {},
         "pause_when_waiting": c.pause_when_waiting,
+        "downgrade_keeps_miss": c.downgrade_keeps_miss,
+        "closed_unanswered_missed": c.closed_unanswered_missed,
         "created_at": c.created_at,
     }
 

@@ -66,6 +66,8 @@ class ContractOut(Schema):
     valid_until: dt.date | None
     target_overrides: dict[str, int]
     pause_when_waiting: bool
+    downgrade_keeps_miss: bool
+    closed_unanswered_missed: bool
     created_at: dt.datetime
 
 
@@ -81,6 +83,8 @@ class ContractIn(Schema):
     valid_until: dt.date | None = None
     target_overrides: dict[Priority, int] = {}
     pause_when_waiting: StrictBool = False
+    downgrade_keeps_miss: StrictBool = True
+    closed_unanswered_missed: StrictBool = False
 
 
 # --- Tickets --------------------------------------------------------------------------------------

@@ -63,6 +63,8 @@ class ContractAdmin(admin.ModelAdmin):
         "valid_from",
         "target_overrides",
         "pause_when_waiting",
+        "downgrade_keeps_miss",
+        "closed_unanswered_missed",
     )
 
     def get_readonly_fields(self, request, obj=None):

@@ -215,6 +215,8 @@ class ContractForm(forms.ModelForm):
             "valid_from",
             "valid_until",
             "pause_when_waiting",
+            "downgrade_keeps_miss",
+            "closed_unanswered_missed",
         ]
         widgets = {
             "valid_from": forms.DateInput(attrs={"type": "date"}),
@@ -279,6 +281,7 @@ class PersonForm(forms.ModelForm):
             "language",
             "time_zone",
             "phone",
+            "is_billing_contact",
             "is_active",
         ]
 

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         create.add_argument("--timezone", default="UTC")
         create.add_argument("--email", default="")
         create.add_argument("--phone", default="")
+        create.add_argument(
+            "--billing", action="store_true", help="a customer contact who receives the monthly SLA statements"
+        )
         create.add_argument("--first-name", default="")
         create.add_argument("--last-name", default="")
         create.add_argument("--password", default=None, help="Default: a generated one, printed once")
@@ -62,6 +65,7 @@ class Command(BaseCommand):
             time_zone=o["timezone"],
             email=o["email"],
             phone=o["phone"],
+            is_billing_contact=o["billing"],
             first_name=o["first_name"],
             last_name=o["last_name"],
             is_staff=o["role"] == Role.ADMIN,

@@ -2,7 +2,8 @@
 
     guichet contract create --organisation Acme --plan premium --timezone Europe/Paris --country FR \\
         --from 2026-01-01 [--until 2026-12-31] [--hours 24x5] [--region north-america] \\
-        [--subdivision 57] [--target P1=20] [--pause-when-waiting] [--reference Q-2026-001]
+        [--subdivision 57] [--target P1=20] [--pause-when-waiting] [--reference Q-2026-001] \\
+        [--downgrade-waives-miss] [--closed-unanswered-missed]
     guichet contract list [--organisation Acme]
     guichet contract end --reference Q-2026-001 --on 2026-06-30
 """
@@ -65,6 +66,16 @@ class Command(BaseCommand):
         create.add_argument("--reference", default="", help="Quote reference (default: generated)")
         create.add_argument("--target", action="append", default=[], help="Override, e.g. P1=20 (minutes)")
         create.add_argument("--pause-when-waiting", action="store_true")
+        create.add_argument(
+            "--downgrade-waives-miss",
+            action="store_true",
+            help="a downgrade after a missed target judges the downgraded target (default: the miss stays)",
+        )
+        create.add_argument(
+            "--closed-unanswered-missed",
+            action="store_true",
+            help="a ticket solved or closed without a response counts as missed (default: left out)",
+        )
         listing = sub.add_parser("list", help="List contracts.")
         listing.add_argument("--organisation", default=None)
         end = sub.add_parser("end", help="End a contract on a date (its last valid day).")
@@ -90,6 +101,8 @@ class Command(BaseCommand):
             valid_until=parse_date(o["valid_until"]) if o["valid_until"] else None,
             target_overrides=parse_targets(o["target"]),
             pause_when_waiting=o["pause_when_waiting"],
+            downgrade_keeps_miss=not o["downgrade_waives_miss"],
+            closed_unanswered_missed=o["closed_unanswered_missed"],
         )
         try:
             contract.full_clean()
