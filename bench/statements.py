@@ -247,22 +247,21 @@ def measure() -> dict[str, float]:
     counts = produce_all(MONTH, as_of=as_of)
     produce_s = time.perf_counter() - t0
     assert counts["failed"] == 0 and counts["produced"] == counts["organisations"], counts
-    documents = list(Statement.objects.filter(month=MONTH).values_list("document", flat=True))
-    t0 = time.perf_counter()
-    for text in documents:
-        problem = verify(json.loads(text))
+    # Verification as a customer runs it: one file at a time (read from the database outside the
+    # timed part; the JSON parsing is timed, it is part of checking a file).
+    verify_s = 0.0
+    statements = tickets = 0
+    rows = Statement.objects.filter(month=MONTH).values_list("document", flat=True)
+    for text in rows.iterator(chunk_size=20):
+        t0 = time.perf_counter()
+        document = json.loads(text)
+        problem = verify(document)
+        verify_s += time.perf_counter() - t0
         assert problem is None, problem
-    verify_s = time.perf_counter() - t0
-    tickets = sum(
-        json.loads(d)["attainment"]["total"]["tickets"] + json.loads(d)["attainment"]["no_sla"]
-        for d in documents[:5]
-    )
-    return {
-        "produce_s": produce_s,
-        "verify_s": verify_s,
-        "statements": len(documents),
-        "tickets_first5": tickets,
-    }
+        statements += 1
+        tickets += len(document["tickets"])
+    assert statements == counts["organisations"]
+    return {"produce_s": produce_s, "verify_s": verify_s, "statements": statements, "tickets": tickets}
 
 
 def child(argv: list[str]) -> None:

@@ -87,9 +87,11 @@ def event_entry(record: EventRecord, hash_: str) -> dict[str, Any]:
     }
 
 
-def record_of(ticket: int, entry: Mapping[str, Any]) -> EventRecord:
-    """The chain record of a printed event (hidden values enter by their digests)."""
-    data = dict(entry["data"])
+def record_of(ticket: int, entry: Mapping[str, Any], *, digests_checked: bool = False) -> EventRecord:
+    """The chain record of a printed event (hidden values enter by their digests). With
+    ``digests_checked`` (the shown values already match their digests) every value enters by its
+    printed digest, which is the same and saves hashing the values again."""
+    data = {} if digests_checked else dict(entry["data"])
     hidden = {k: str(v) for k, v in dict(entry["digests"]).items() if k not in data}
     return EventRecord(
         ticket,

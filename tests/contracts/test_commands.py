@@ -20,6 +20,29 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+def test_contract_create_sets_how_outcomes_are_judged(db):
+    run("org", "create", "Acme")
+    base = ["contract", "create", "--organisation", "Acme", "--plan", "basic", "--timezone", "Europe/Paris"]
+    run(*base, "--country", "FR", "--from", "2026-01-01", "--until", "2026-06-30", "--reference", "Q-D")
+    default = Contract.objects.get(reference="Q-D")
+    assert default.downgrade_keeps_miss is True and default.closed_unanswered_missed is False
+    run(
+        *base,
+        "--country",
+        "FR",
+        "--from",
+        "2026-07-01",
+        "--reference",
+        "Q-S",
+        "--downgrade-waives-miss",
+        "--closed-unanswered-missed",
+    )
+    strict = Contract.objects.get(reference="Q-S")
+    assert strict.downgrade_keeps_miss is False and strict.closed_unanswered_missed is True
+    terms = strict.terms("P1")
+    assert terms.downgrade_keeps_miss is False and terms.closed_unanswered_missed is True
+
+
 def test_org_create_and_list(db):
     assert "Created organisation Acme" in run("org", "create", "Acme", "--email-domain", "ACME.test")
     assert Organisation.objects.get(name="Acme").email_domain == "acme.test"

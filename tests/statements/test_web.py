@@ -63,6 +63,8 @@ def test_staff_see_every_organisation_and_anonymous_nothing(client, world, two):
     page = client.get(reverse("statements_list")).content.decode()
     assert "Acme" in page and "Borealis" in page
     assert client.get(reverse("statements_json", args=[theirs.pk])).status_code == 200
+    assert "Borealis" in client.get(reverse("statements_list") + "?month=2026-03").content.decode()
+    assert "Borealis" not in client.get(reverse("statements_list") + "?month=2026-02").content.decode()
 
 
 def test_the_public_key_is_published_at_the_well_known_url(client, world, two):
@@ -73,6 +75,10 @@ def test_the_public_key_is_published_at_the_well_known_url(client, world, two):
     assert info["algorithm"] == "Ed25519" and info["key_id"] == mine.key_id
     assert info["public_key"] == json.loads(mine.document)["signature"]["public_key"]
     assert info["pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    # What a customer saves from that URL is accepted as it is by the verifier.
+    from guichet.sla.verify import load_public_key, verify
+
+    assert verify(json.loads(mine.document), load_public_key(answer.content.decode())) is None
 
 
 def test_the_development_key_is_generated_once_and_kept_private(settings, tmp_path):

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         create.add_argument("--email", default="")
         create.add_argument("--phone", default="")
         create.add_argument(
-            "--billing", action="store_true", help="a customer contact who receives the monthly SLA statements"
+            "--billing",
+            action="store_true",
+            help="a customer contact who receives the monthly SLA statements",
         )
         create.add_argument("--first-name", default="")
         create.add_argument("--last-name", default="")
