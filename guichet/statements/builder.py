@@ -24,6 +24,7 @@ from guichet.contracts.models import Contract
 from guichet.sla import statement as core
 from guichet.sla.chain import instant
 from guichet.statements import keys
+from guichet.statements.delivery import owe_mail
 from guichet.statements.models import Statement
 from guichet.tickets import ledger
 from guichet.tickets.models import LedgerChaining
@@ -184,8 +185,6 @@ def produce(
                 tickets=len(document["tickets"]),
                 attainment=document["attainment"]["total"]["attainment"] or "",
             )
-            from guichet.statements.delivery import owe_mail
-
             owe_mail(statement, who.recipients)
     except IntegrityError:  # produced meanwhile by another run: keep theirs
         return Statement.objects.get(organisation=organisation, month=month), False
