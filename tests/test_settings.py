@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import subprocess
@@ -42,6 +43,8 @@ def production_env(tmp_path, **extra: str) -> dict[str, str]:
         GUICHET_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="desk.example.com",
+        # The Ed25519 seed that signs the monthly statements (base64 of 32 bytes).
+        GUICHET_STATEMENT_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         **extra,
     )
 
@@ -51,6 +54,13 @@ def test_production_settings_pass_check_deploy_without_any_warning(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout
     assert "WARNING" not in done.stderr
+
+
+def test_production_without_a_statement_key_warns_under_check_deploy(tmp_path):
+    env = production_env(tmp_path)
+    del env["GUICHET_STATEMENT_KEY"]
+    done = guichet("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert done.returncode != 0 and "statements.W001" in done.stderr
 
 
 def test_development_settings_do_warn_under_check_deploy(tmp_path):

@@ -67,7 +67,7 @@ def test_the_statement_is_mailed_to_the_billing_contact_with_its_pdf_through_the
     assert record.ticket_id is None and record.status == OutboundStatus.SENT
     assert record.to_address == world.billing.email and len(sink.received) == 1
     message = email.message_from_bytes(sink.received[0], policy=email.policy.default)
-    assert message["Message-ID"] == f"<{record.message_id}>"
+    assert message["Message-ID"].strip() == f"<{record.message_id}>"
     assert message["Auto-Submitted"] == "auto-generated" and message["X-Loop"]
     assert "Relevé SLA 2026-03" in message["Subject"]  # the billing contact reads French
     parts = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
