@@ -41,6 +41,7 @@ class SmtpSink:
 
     delay: float = 0.0
     messages: list[email.message.EmailMessage] = field(default_factory=list)
+    arrived_at: list[float] = field(default_factory=list)  # time.time() of each message
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
@@ -51,11 +52,12 @@ class SmtpSink:
         parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.lock:
             self.messages.append(parsed)  # type: ignore[arg-type]
+            self.arrived_at.append(time.time())
         return "250 OK"
 
     def message_ids(self) -> list[str]:
         with self.lock:
-            return [str(m["Message-ID"]) for m in self.messages]
+            return [str(m["Message-ID"]).strip().strip("<>") for m in self.messages]
 
 
 @contextmanager
