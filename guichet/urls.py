@@ -8,5 +8,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("reports/", include("guichet.reports.urls")),
+    path("", include("guichet.ops.urls")),
     path("", include("guichet.web.urls")),
 ]

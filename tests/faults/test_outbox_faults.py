@@ -50,9 +50,12 @@ def test_redis_stopped_and_restarted_empty_during_replies_and_ticket_creation(tm
     print(f"redis outage: {report}, drained {drained:.1f}s after the load")
 
 
-def test_a_worker_killed_mid_delivery_delivers_once_after_its_lease(tmp_path):
-    # A slow mail server: deliveries are in progress when the worker dies.
-    with stack(tmp_path, smtp_delay=1.0) as desk:
+@pytest.mark.parametrize("storage", ["redis", "sqlite"])
+def test_a_worker_killed_mid_delivery_delivers_once_after_its_lease(tmp_path, storage):
+    # A slow mail server: deliveries are in progress when the worker dies. The same on both task
+    # storages: the outbox does not depend on the queue keeping its tasks.
+    queue = {"GUICHET_TASKS": storage, "GUICHET_TASKS_FILE": str(tmp_path / "tasks.sqlite3")}
+    with stack(tmp_path, smtp_delay=1.0, **queue) as desk:
         desk.start_web()
         desk.start_worker("doomed", periodic=False)
         desk.drive(seconds=4, clients=1, pause=0.3)
