@@ -17,6 +17,7 @@ import pytest
 
 from tests.faults.servers import require_fault_servers
 from tests.faults.stack import stack
+from tests.receivers import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.standalone]
 
@@ -55,13 +56,16 @@ def test_a_worker_killed_mid_delivery_delivers_once_after_its_lease(tmp_path, st
     # A slow mail server: deliveries are in progress when the worker dies. The same on both task
     # storages: the outbox does not depend on the queue keeping its tasks.
     queue = {"GUICHET_TASKS": storage, "GUICHET_TASKS_FILE": str(tmp_path / "tasks.sqlite3")}
-    with stack(tmp_path, smtp_delay=1.0, **queue) as desk:
+    with stack(tmp_path, smtp_delay=2.0, **queue) as desk:
         desk.start_web()
         desk.start_worker("doomed", periodic=False)
         desk.drive(seconds=4, clients=1, pause=0.3)
-        time.sleep(1)  # the doomed worker is inside a delivery
-        assert desk.backlog() > 0
-        in_progress = desk.query("SELECT count(*) FROM outbox_delivery WHERE claimed_until > now()")[0][0]
+
+        def delivering() -> int:
+            return int(desk.query("SELECT count(*) FROM outbox_delivery WHERE claimed_until > now()")[0][0])
+
+        wait_until(lambda: delivering() > 0, timeout=30)  # the doomed worker is inside a delivery
+        in_progress = delivering()
         desk.kill("doomed")  # SIGKILL to its whole process group
         desk.start_worker("survivor")
         drained = desk.wait_drained(timeout=120)
