@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -93,7 +100,6 @@ def attainment(request: SignedInRequest) -> HttpResponse:
 
 
 def _query_from(form: ReportForm) -> str:
-    from django.http import QueryDict
 
     query = QueryDict(mutable=True)
     cleaned = form.cleaned_data
