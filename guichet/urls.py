@@ -11,5 +11,6 @@ urlpatterns = [
     path("reports/", include("guichet.reports.urls")),
     path("statements/", include("guichet.statements.urls")),
     path(".well-known/guichet-statement-key", public_key, name="statements_public_key"),
+    path("", include("guichet.ops.urls")),
     path("", include("guichet.web.urls")),
 ]

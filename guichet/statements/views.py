@@ -17,17 +17,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
-from guichet.accounts.models import Person
+from guichet.accounts.http import SignedInRequest
 from guichet.statements import keys
 from guichet.statements import render as rendering
 from guichet.statements.models import Statement
 from guichet.tickets.selectors import visible_organisations
 
 PAGE_SIZE = 100  # staff see every organisation's: 10,000 a month
-
-
-class SignedInRequest(HttpRequest):
-    user: Person
 
 
 def _visible(request: SignedInRequest) -> QuerySet[Statement]:
