@@ -257,4 +257,3 @@ class Schedule:
             if shift.start > a:
                 return shift
         return None
-

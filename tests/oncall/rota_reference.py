@@ -39,16 +39,20 @@ def _open(windows: tuple[tuple[int, time, int, time], ...], local: datetime) -> 
     return False
 
 
-def walk(rotations: list[RefRotation], overrides: list[tuple[str, int, datetime, datetime]],
-         start: datetime, end: datetime, tiers: tuple[str, ...] = ("primary", "secondary"),
-         ) -> list[dict[str, int | None]]:
+def walk(
+    rotations: list[RefRotation],
+    overrides: list[tuple[str, int, datetime, datetime]],
+    start: datetime,
+    end: datetime,
+    tiers: tuple[str, ...] = ("primary", "secondary"),
+) -> list[dict[str, int | None]]:
     """{tier: person} for every UTC minute of [start, end) (start on a whole minute)."""
     # Each rotation's walk begins well before its start date, so its "local time reached" is right.
     state = []
     for rot in rotations:
         tz = ZoneInfo(rot.zone)
         first = datetime.combine(rot.start_date - timedelta(days=3), time(0), UTC)
-        state.append({"tz": tz, "u": first, "reach": datetime.min, "k": -1})
+        state.append({"tz": tz, "u": first, "reach": datetime(1, 1, 1), "k": -1})
     out = []
     u = start
     step = timedelta(minutes=1)

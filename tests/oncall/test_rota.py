@@ -18,7 +18,7 @@ from guichet.oncall.rota import Override, RotaError, Rotation, Schedule, hand_of
 from guichet.sla import NaiveDatetimeError, Window
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rota_reference import RefRotation, walk  # noqa: E402
+from rota_reference import RefRotation, walk
 
 PARIS, MONTREAL = ZoneInfo("Europe/Paris"), ZoneInfo("America/Montreal")
 # The DST change nights of 2026: the hand-offs and restrictions around them are the hard cases.
@@ -28,7 +28,11 @@ NIGHTS = {
     "Australia/Lord_Howe": [datetime(2026, 4, 4, 15, tzinfo=UTC), datetime(2026, 10, 3, 15, 30, tzinfo=UTC)],
     "Asia/Kathmandu": [datetime(2026, 6, 1, tzinfo=UTC)],
 }
-SETTINGS = settings(max_examples=int(os.environ.get("ROTA_HYPOTHESIS_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("ROTA_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def test_imports_no_django() -> None:
@@ -62,18 +66,31 @@ def test_hand_off_instant_on_change_nights(zone: str, day: date, at: time, expec
 
 
 def test_daily_hand_off_keeps_local_time_across_the_change() -> None:
-    rot = Rotation("primary", "Europe/Paris", (1, 2, 3), hand_off=time(9), start_date=date(2026, 3, 27), length_days=1)
+    rot = Rotation(
+        "primary", "Europe/Paris", (1, 2, 3), hand_off=time(9), start_date=date(2026, 3, 27), length_days=1
+    )
     s = Schedule("Europe/Paris", (rot,))
-    shifts = s.shifts(datetime(2026, 3, 27, 9, tzinfo=PARIS), datetime(2026, 3, 31, 9, tzinfo=PARIS), ("primary",))
+    shifts = s.shifts(
+        datetime(2026, 3, 27, 9, tzinfo=PARIS), datetime(2026, 3, 31, 9, tzinfo=PARIS), ("primary",)
+    )
     assert [(x.person, x.start.astimezone(PARIS).hour) for x in shifts] == [(1, 9), (2, 9), (3, 9), (1, 9)]
     # The shift that contains the spring-forward night is 23 hours long, the autumn one 25.
     assert shifts[1].end - shifts[1].start == timedelta(hours=23)
-    autumn = s.shifts(datetime(2026, 10, 24, 9, tzinfo=PARIS), datetime(2026, 10, 26, 9, tzinfo=PARIS), ("primary",))
+    autumn = s.shifts(
+        datetime(2026, 10, 24, 9, tzinfo=PARIS), datetime(2026, 10, 26, 9, tzinfo=PARIS), ("primary",)
+    )
     assert [x.end - x.start for x in autumn] == [timedelta(hours=25), timedelta(hours=24)]
 
 
 def test_hand_off_in_the_repeated_hour_never_hands_back() -> None:
-    rot = Rotation("primary", "America/Montreal", (7, 8), hand_off=time(1, 30), start_date=date(2026, 10, 31), length_days=1)
+    rot = Rotation(
+        "primary",
+        "America/Montreal",
+        (7, 8),
+        hand_off=time(1, 30),
+        start_date=date(2026, 10, 31),
+        length_days=1,
+    )
     s = Schedule("America/Montreal", (rot,))
     before = datetime(2026, 11, 1, 5, 29, tzinfo=UTC)  # 01:29 EDT
     first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT: the hand-off
@@ -84,10 +101,22 @@ def test_hand_off_in_the_repeated_hour_never_hands_back() -> None:
 def test_follow_the_sun_across_the_weeks_where_paris_and_montreal_differ() -> None:
     """Paris 08:00–20:00 Paris time, Montréal 14:00–02:00 Montréal time: one hour apart while
     North America has changed its clocks and Europe has not (8 to 29 March 2026)."""
-    paris = Rotation("primary", "Europe/Paris", (1,), start_date=date(2026, 1, 5),
-                     restrictions=Window.daily(range(7), time(8), time(20)), name="Paris")
-    montreal = Rotation("primary", "America/Montreal", (2,), start_date=date(2026, 1, 5),
-                        restrictions=Window.daily(range(7), time(14), time(2)), name="Montréal")
+    paris = Rotation(
+        "primary",
+        "Europe/Paris",
+        (1,),
+        start_date=date(2026, 1, 5),
+        restrictions=Window.daily(range(7), time(8), time(20)),
+        name="Paris",
+    )
+    montreal = Rotation(
+        "primary",
+        "America/Montreal",
+        (2,),
+        start_date=date(2026, 1, 5),
+        restrictions=Window.daily(range(7), time(14), time(2)),
+        name="Montréal",
+    )
     s = Schedule("Europe/Paris", (paris, montreal))
     # 1 March: both on standard time, 6 hours apart: the day is covered end to end.
     day = s.shifts(datetime(2026, 3, 1, 8, tzinfo=PARIS), datetime(2026, 3, 2, 8, tzinfo=PARIS), ("primary",))
@@ -95,15 +124,21 @@ def test_follow_the_sun_across_the_weeks_where_paris_and_montreal_differ() -> No
     # 15 March: Montréal is on summer time, Paris not: 5 hours apart, so Montréal starts at 19:00
     # Paris time (and wins the overlap hour, being the later layer) and stops at 07:00: one hour
     # with nobody on call.
-    day = s.shifts(datetime(2026, 3, 15, 8, tzinfo=PARIS), datetime(2026, 3, 16, 8, tzinfo=PARIS), ("primary",))
+    day = s.shifts(
+        datetime(2026, 3, 15, 8, tzinfo=PARIS), datetime(2026, 3, 16, 8, tzinfo=PARIS), ("primary",)
+    )
     assert [(x.person, x.start.astimezone(PARIS).strftime("%H:%M")) for x in day] == [
-        (1, "08:00"), (2, "19:00"), (None, "07:00"),
+        (1, "08:00"),
+        (2, "19:00"),
+        (None, "07:00"),
     ]
 
 
 def test_override_replaces_the_rotation_for_its_window() -> None:
     rot = Rotation("secondary", "Europe/Paris", (1, 2), start_date=date(2026, 1, 5))
-    sick = Override("secondary", 9, datetime(2026, 1, 6, 12, tzinfo=PARIS), datetime(2026, 1, 7, 12, tzinfo=PARIS))
+    sick = Override(
+        "secondary", 9, datetime(2026, 1, 6, 12, tzinfo=PARIS), datetime(2026, 1, 7, 12, tzinfo=PARIS)
+    )
     s = Schedule("Europe/Paris", (rot,), (sick,))
     assert s.on_call(datetime(2026, 1, 6, 11, tzinfo=PARIS)) == {"primary": None, "secondary": 1}
     assert s.on_call(datetime(2026, 1, 6, 12, tzinfo=PARIS))["secondary"] == 9
@@ -120,7 +155,7 @@ def test_bad_input_is_refused_clearly() -> None:
     with pytest.raises(RotaError, match="ends after"):
         Override("primary", 1, datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(NaiveDatetimeError):
-        Schedule("UTC", (Rotation("primary", "UTC", (1,)),)).on_call(datetime(2026, 1, 1))  # noqa: DTZ001
+        Schedule("UTC", (Rotation("primary", "UTC", (1,)),)).on_call(datetime(2026, 1, 1))
 
 
 # --- Property: the schedule equals the brute force, minute by minute -----------------------------------
@@ -139,8 +174,10 @@ def rotations(draw: st.DrawFn, zone: str, night: datetime) -> RefRotation:
         start = draw(st.sampled_from([time(8), time(14), time(20), time(1, 30), time(2, 30)]))
         end = draw(st.sampled_from([time(2), time(8), time(20), time(3), time(2, 15)]))
         days = draw(st.sets(st.integers(0, 6), min_size=1))
-        windows = tuple((w.start_weekday, w.start_time, w.end_weekday, w.end_time)
-                        for w in Window.daily(sorted(days), start, end))
+        windows = tuple(
+            (w.start_weekday, w.start_time, w.end_weekday, w.end_time)
+            for w in Window.daily(sorted(days), start, end)
+        )
     return RefRotation(
         tier=draw(st.sampled_from(["primary", "secondary"])),
         zone=zone,
@@ -153,7 +190,9 @@ def rotations(draw: st.DrawFn, zone: str, night: datetime) -> RefRotation:
 
 
 @st.composite
-def schedules(draw: st.DrawFn) -> tuple[list[RefRotation], list[tuple[str, int, datetime, datetime]], datetime]:
+def schedules(
+    draw: st.DrawFn,
+) -> tuple[list[RefRotation], list[tuple[str, int, datetime, datetime]], datetime]:
     zone = draw(st.sampled_from(sorted(NIGHTS)))
     night = draw(st.sampled_from(NIGHTS[zone]))
     other = draw(st.sampled_from(sorted(NIGHTS)))
@@ -163,8 +202,14 @@ def schedules(draw: st.DrawFn) -> tuple[list[RefRotation], list[tuple[str, int, 
     overrides = []
     for _ in range(draw(st.integers(0, 2))):
         a = night + timedelta(minutes=draw(st.integers(-1500, 1500)))
-        overrides.append((draw(st.sampled_from(["primary", "secondary"])), 99, a,
-                          a + timedelta(minutes=draw(st.integers(1, 600)))))
+        overrides.append(
+            (
+                draw(st.sampled_from(["primary", "secondary"])),
+                99,
+                a,
+                a + timedelta(minutes=draw(st.integers(1, 600))),
+            )
+        )
     return rots, overrides, night
 
 
@@ -172,8 +217,15 @@ def build(rots: list[RefRotation], overrides: list[tuple[str, int, datetime, dat
     return Schedule(
         "UTC",
         tuple(
-            Rotation(r.tier, r.zone, r.members, r.hand_off, r.start_date, r.length_days,
-                     tuple(Window(*w) for w in r.windows))
+            Rotation(
+                r.tier,
+                r.zone,
+                r.members,
+                r.hand_off,
+                r.start_date,
+                r.length_days,
+                tuple(Window(*w) for w in r.windows),
+            )
             for r in rots
         ),
         tuple(Override(*o) for o in overrides),
