@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from guichet.api.api import api
+from guichet.oncall import urls as oncall_urls
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("reports/", include("guichet.reports.urls")),
+    path("oncall/", include("guichet.oncall.urls")),
+    path("manage/oncall/", include(oncall_urls.manage_patterns)),
     path("", include("guichet.web.urls")),
 ]

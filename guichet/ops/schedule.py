@@ -50,6 +50,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         description="Deliver due side effects (mail, alerts, webhooks) the workers' poll has not yet.",
     ),
     PeriodicJob(
+        name="oncall",
+        task_path="guichet.oncall.tasks.escalate_due_task",
+        schedule=crontab(minute="*"),
+        description="Fire the escalation steps that have come due (the workers' timer poll does it every second).",
+    ),
+    PeriodicJob(
         name="mail",
         task_path="guichet.mail.tasks.poll_mailboxes_task",
         schedule=crontab(minute="*"),

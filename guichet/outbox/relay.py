@@ -209,15 +209,19 @@ def deliver_task(key: str) -> str:
     return deliver(key)
 
 
+def due_keys(*, now: dt.datetime | None = None, limit: int = 200, kind_prefix: str = "") -> list[str]:
+    """Keys of the rows due and unclaimed, oldest first (of the kinds starting with `kind_prefix`)."""
+    rows = Delivery.objects.filter(_claimable(now or timezone.now()))
+    if kind_prefix:
+        rows = rows.filter(kind__startswith=kind_prefix)
+    return list(rows.order_by("due_at", "id").values_list("key", flat=True)[:limit])
+
+
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
     """The poll: deliver every row that is due and unclaimed (oldest first), up to `limit`."""
     now = now or timezone.now()
     counts = {"delivered": 0, "retry": 0, "failed": 0, "skipped": 0}
-    keys = list(
-        Delivery.objects.filter(_claimable(now))
-        .order_by("due_at", "id")
-        .values_list("key", flat=True)[:limit]
-    )
+    keys = due_keys(now=now, limit=limit)
     for key in keys:
         try:
             counts[deliver(key, now=now)] += 1

@@ -1,8 +1,9 @@
 """Background work of the tickets app, as django.tasks tasks.
 
-The scheduler runs them every minute (the table is guichet/ops/schedule.py). Both scans are
-idempotent and safe when two run at once. Notifications are tasks of guichet.tickets.notifications,
-enqueued by the services.
+The scheduler runs the scans every minute (the table is guichet/ops/schedule.py) and every worker's
+timer poll every second (guichet/ops/poller.py); the services also schedule one ticket's next SLA
+timer and one held reply's release for their exact instant (`guichet.tickets.timers`). All are
+idempotent and safe when two run at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ def sweep_sla_task() -> dict[str, int]:
     if counts["warned"] or counts["breached"]:
         log.info("SLA sweep: %s", counts)
     return counts
+
+
+@task()
+def sweep_ticket_task(ticket_id: int) -> dict[str, int]:
+    """One ticket's warning or breach, at its instant (scheduled by the services)."""
+    from guichet.tickets.services import sweep_ticket
+
+    return sweep_ticket(ticket_id)
 
 
 @task()

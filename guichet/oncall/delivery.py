@@ -1,0 +1,312 @@
+"""The outbox handlers of on-call: a page by one contact method (`oncall.page`), an ordinary notice
+(`oncall.notice`, held by quiet hours) and a test message (`oncall.test`); the one-click
+acknowledgement links they carry; every attempt written to the ticket's paging history.
+
+Every message is in the recipient's language, every instant in their time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from guichet.accounts.models import Person
+from guichet.mail.notifications import local_time
+from guichet.oncall import channels
+from guichet.oncall.escalation import NOTICE, PAGE
+from guichet.oncall.models import AckToken, ContactMethod, Escalation, EscalationState, PageKind, PageRecord
+from guichet.outbox import relay
+from guichet.outbox.models import Delivery
+
+TEST = "oncall.test"
+ACK_SALT = "guichet.oncall.ack"
+
+
+def base_url() -> str:
+    return str(getattr(settings, "GUICHET_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
+
+
+def ack_hours() -> int:
+    return int(getattr(settings, "GUICHET_ONCALL_ACK_HOURS", 24))
+
+
+# --- Acknowledgement links ----------------------------------------------------------------------------
+
+
+def ack_link(esc: Escalation, person_id: int) -> str:
+    """A signed, single-use, expiring link that acknowledges ``esc`` as ``person_id`` in one click."""
+    now = timezone.now()
+    token = AckToken.objects.filter(
+        escalation=esc, person_id=person_id, used_at__isnull=True, expires_at__gt=now
+    ).first()
+    if token is None:
+        token = AckToken.objects.create(
+            escalation=esc,
+            person_id=person_id,
+            nonce=secrets.token_urlsafe(24),
+            expires_at=now + dt.timedelta(hours=ack_hours()),
+        )
+    signed = signing.dumps({"n": token.nonce}, salt=ACK_SALT, compress=False)
+    return base_url() + reverse("oncall_ack", args=[signed])
+
+
+class LinkError(Exception):
+    """The link is forged, expired or already used (the message says which)."""
+
+
+def use_ack_link(signed: str) -> tuple[Escalation, Person, bool]:
+    """Acknowledge through a link: (escalation, person, whether this click acknowledged it)."""
+    from guichet.oncall.escalation import acknowledge
+
+    try:
+        data = signing.loads(signed, salt=ACK_SALT, max_age=dt.timedelta(hours=ack_hours()))
+    except signing.SignatureExpired as exc:
+        raise LinkError(_("This acknowledgement link has expired.")) from exc
+    except signing.BadSignature as exc:
+        raise LinkError(_("This acknowledgement link is not valid.")) from exc
+    now = timezone.now()
+    with transaction.atomic():
+        token = (
+            AckToken.objects.select_related("escalation", "person")
+            .filter(nonce=str(data.get("n", "")))
+            .first()
+        )
+        if token is None:
+            raise LinkError(_("This acknowledgement link is not valid."))
+        if token.expires_at <= now:
+            raise LinkError(_("This acknowledgement link has expired."))
+        # Single use: the first click marks it, a second one changes nothing.
+        if not AckToken.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=now):
+            raise LinkError(_("This acknowledgement link was already used."))
+        done = acknowledge(token.escalation, token.person, via="link", now=now)
+    return token.escalation, token.person, done
+
+
+# --- What the messages say -------------------------------------------------------------------------------
+
+
+def _language(person: Person) -> str:
+    return person.language or settings.LANGUAGE_CODE
+
+
+def page_message(esc: Escalation, person: Person, level: int) -> channels.Message:
+    ticket = esc.ticket
+    with translation.override(_language(person)):
+        title = _("[%(priority)s] #%(id)s %(organisation)s: %(subject)s") % {
+            "priority": ticket.priority,
+            "id": ticket.pk,
+            "organisation": ticket.organisation.name,
+            "subject": ticket.subject,
+        }
+        lines = [
+            _("You are paged (level %(level)s) for ticket #%(id)s, %(plan)s %(priority)s.")
+            % {
+                "level": level,
+                "id": ticket.pk,
+                "plan": ticket.get_plan_display(),
+                "priority": ticket.priority,
+            }
+        ]
+        if ticket.sla_due_at is not None:
+            lines.append(_("First response due %(due)s.") % {"due": local_time(ticket.sla_due_at, person)})
+        ack = ack_link(esc, person.pk)
+        lines.append(_("Acknowledge in one click: %(url)s") % {"url": ack})
+    url = base_url() + reverse("desk_ticket", args=[ticket.pk])
+    return channels.Message(
+        title=title,
+        body="\n".join(lines),
+        url=url,
+        ack_url=ack,
+        data={"ticket": ticket.pk, "escalation": esc.pk, "level": level, "priority": ticket.priority},
+    )
+
+
+def notice_message(esc: Escalation, person: Person, by: Person) -> channels.Message:
+    with translation.override(_language(person)):
+        title = _("#%(id)s acknowledged by %(name)s") % {"id": esc.ticket_id, "name": by}
+        body = _("%(name)s has ticket #%(id)s since %(when)s: you no longer need to act.") % {
+            "name": by,
+            "id": esc.ticket_id,
+            "when": local_time(esc.acknowledged_at or timezone.now(), person),
+        }
+    return channels.Message(
+        title=title,
+        body=body,
+        url=base_url() + reverse("desk_ticket", args=[esc.ticket_id]),
+        event="oncall.notice",
+    )
+
+
+def notice_due(person: Person, now: dt.datetime) -> dt.datetime:
+    """Ordinary notifications wait for the end of the person's quiet hours (pages never do)."""
+    profile = getattr(person, "oncall", None)
+    quiet = profile.quiet_hours() if profile is not None else None
+    if quiet is None or not quiet.is_open(now):
+        return now
+    spans = quiet.open_intervals(now, now + dt.timedelta(days=2))
+    return spans[0][1].astimezone(dt.UTC) if spans else now
+
+
+# --- Handlers ---------------------------------------------------------------------------------------------
+
+
+def _history(
+    delivery: Delivery,
+    kind: str,
+    esc: Escalation,
+    person_id: int,
+    method: ContactMethod | None,
+    level: int | None,
+    detail: dict[str, Any],
+    suffix: str,
+) -> None:
+    try:
+        with transaction.atomic():
+            PageRecord.objects.create(
+                ticket_id=esc.ticket_id,
+                escalation=esc,
+                kind=kind,
+                person_id=person_id,
+                method=method,
+                level=level,
+                detail=detail,
+                key=f"{suffix}|{delivery.key}"[:200],
+            )
+    except IntegrityError:
+        pass  # recorded by an earlier attempt that died before the relay marked the row
+
+
+@relay.handler(PAGE)
+def deliver_page(delivery: Delivery) -> None:
+    p = delivery.payload
+    esc = Escalation.objects.select_related("ticket__organisation").filter(pk=p["escalation"]).first()
+    if esc is None:
+        raise relay.Permanent("the escalation no longer exists")
+    person = Person.objects.filter(pk=p["person"]).first()
+    method = ContactMethod.objects.filter(pk=p["method"]).first()
+    level = int(p.get("level") or 0) or None
+    if person is None or method is None or not method.active:
+        _history(
+            delivery,
+            PageKind.SKIPPED,
+            esc,
+            p["person"],
+            None,
+            level,
+            {"reason": "contact method removed"},
+            "skip",
+        )
+        return
+    if esc.state in (EscalationState.ACKNOWLEDGED, EscalationState.STOPPED):
+        # Acknowledged before this method's turn (or while it was being retried): nothing to say.
+        _history(delivery, PageKind.SKIPPED, esc, person.pk, method, level, {"reason": esc.state}, "skip")
+        return
+    try:
+        what = channels.send(
+            method, page_message(esc, person, level or 0), key=delivery.key, ticket=esc.ticket, escalation=esc
+        )
+    except Exception as exc:
+        _history(
+            delivery,
+            PageKind.FAILED,
+            esc,
+            person.pk,
+            method,
+            level,
+            {"error": f"{type(exc).__name__}: {exc}"[:500], "attempt": delivery.attempts},
+            f"fail{delivery.attempts}",
+        )
+        raise
+    _history(
+        delivery,
+        PageKind.SENT,
+        esc,
+        person.pk,
+        method,
+        level,
+        {"via": what, "attempt": delivery.attempts, "step": p.get("step")},
+        "sent",
+    )
+
+
+@relay.handler(NOTICE)
+def deliver_notice(delivery: Delivery) -> None:
+    p = delivery.payload
+    esc = Escalation.objects.filter(pk=p["escalation"]).first()
+    method = ContactMethod.objects.select_related("person").filter(pk=p["method"]).first()
+    by = Person.objects.filter(pk=p["by"]).first()
+    if esc is None or method is None or by is None or not method.active:
+        return
+    channels.send(
+        method, notice_message(esc, method.person, by), key=delivery.key, ticket=esc.ticket, escalation=None
+    )
+    _history(
+        delivery, PageKind.NOTICE, esc, method.person_id, method, None, {"about": "acknowledged"}, "notice"
+    )
+
+
+@relay.handler(TEST)
+def deliver_test(delivery: Delivery) -> None:
+    method = ContactMethod.objects.select_related("person").filter(pk=delivery.payload["method"]).first()
+    if method is None:
+        raise relay.Permanent("the contact method was removed")
+    person = method.person
+    with translation.override(_language(person)):
+        message = channels.Message(
+            title=_("guichet: test of your contact method"),
+            body=_("This is a test sent %(when)s. Pages will reach you here.")
+            % {"when": local_time(timezone.now(), person)},
+            event="oncall.test",
+        )
+    try:
+        result = channels.send(method, message, key=delivery.key)
+    except Exception as exc:
+        ContactMethod.objects.filter(pk=method.pk).update(
+            last_test_at=timezone.now(), last_test_result=f"{type(exc).__name__}: {exc}"[:300]
+        )
+        # A test is for now: tell the person at once, do not retry for an hour.
+        raise relay.Permanent(str(exc)) from exc
+    ContactMethod.objects.filter(pk=method.pk).update(
+        last_test_at=timezone.now(), last_test_result=f"OK: {result}"[:300]
+    )
+
+
+def send_test(method: ContactMethod) -> str:
+    """The "send a test" button: one outbox row, delivered by the workers."""
+    from guichet.outbox.services import enqueue
+
+    return enqueue(TEST, f"{TEST}|{method.pk}|{secrets.token_hex(6)}", {"method": method.pk})
+
+
+def deliver_now(keys: list[str], *, threads: int = 8) -> int:
+    """Deliver these outbox rows at once, several in parallel (a burst of pages must not wait for
+    receivers one by one). Each row is still claimed by the relay: a queue task racing this skips."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    if not keys:
+        return 0
+
+    def one(key: str) -> str:
+        try:
+            return relay.deliver(key)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    if len(keys) == 1:
+        return int(relay.deliver(keys[0]) == "delivered")
+    with ThreadPoolExecutor(max_workers=min(threads, len(keys))) as pool:
+        return sum(1 for r in pool.map(one, keys) if r == "delivered")
+
+
+def register() -> None:
+    """The handlers register at import (AppConfig.ready imports this module)."""

@@ -1,0 +1,40 @@
+"""Background work of on-call: an escalation step at its exact instant (django.tasks `run_after`),
+and the sweep of every step due (the workers' timer poll and the minute schedule)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from django.tasks import task
+
+from guichet.tickets.timers import at_instant
+
+if TYPE_CHECKING:
+    from guichet.oncall.models import Escalation
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def escalate_task(escalation_id: int) -> int:
+    """Fire what is due on one escalation (enqueued for the instant of its next step)."""
+    from guichet.oncall.escalation import fire_one
+
+    return len(fire_one(escalation_id))
+
+
+@task()
+def escalate_due_task() -> int:
+    """Every step due by now (the safety net of the scheduled tasks)."""
+    from guichet.oncall.escalation import fire_due
+
+    keys = fire_due()
+    if keys:
+        log.info("On-call: %s page(s) owed by due escalation steps", len(keys))
+    return len(keys)
+
+
+def schedule_step(esc: Escalation) -> None:
+    """Enqueue the escalation's next step for its instant, once the current write commits."""
+    at_instant(escalate_task, esc.pk, at=esc.next_step_at)
