@@ -83,7 +83,7 @@ def preview_sentence(
     plan: str, priority: str, at: dt.datetime, *, zone: str, contract: Contract | None = None
 ) -> str:
     """One sentence a lead can check: what a ticket of this plan and priority at ``at`` would page."""
-    rule, start, steps = timeline(plan, priority, at, zone=zone, contract=contract)
+    _rule, start, steps = timeline(plan, priority, at, zone=zone, contract=contract)
     city = zone.rsplit("/", 1)[-1].replace("_", " ")
     head = _("A %(plan)s %(priority)s at %(when)s %(city)s time") % {
         "plan": Plan(plan).label,

@@ -34,4 +34,5 @@ manage_patterns = [
     path("levels/<int:pk>/delete/", manage.level_delete, name="oncall_manage_level_delete"),
     path("rules/<str:plan>/<str:priority>/", manage.rule_edit, name="oncall_manage_rule"),
     path("preview/", manage.preview, name="oncall_manage_preview"),
+    path("report/", manage.report, name="oncall_report"),
 ]

@@ -53,7 +53,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         name="oncall",
         task_path="guichet.oncall.tasks.escalate_due_task",
         schedule=crontab(minute="*"),
-        description="Fire the escalation steps that have come due (the workers' timer poll does it every second).",
+        description="Fire the escalation steps that have come due (the workers' timer poll: every second).",
     ),
     PeriodicJob(
         name="mail",

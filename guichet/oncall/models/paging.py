@@ -148,6 +148,9 @@ class AckToken(models.Model):
         verbose_name = _("acknowledgement link")
         verbose_name_plural = _("acknowledgement links")
 
+    def __str__(self) -> str:
+        return f"ack {self.escalation_id} {self.person_id}"
+
 
 class BrowserAlert(models.Model):
     """A page waiting to be shown by one of the person's open desk tabs (a notification with sound)."""
@@ -166,3 +169,6 @@ class BrowserAlert(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["person", "shown_at"], name="oncall_browser_pending")]
+
+    def __str__(self) -> str:
+        return self.title

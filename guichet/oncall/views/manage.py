@@ -69,7 +69,7 @@ def schedule_edit(request: SignedInRequest, pk: int | None = None) -> HttpRespon
         "rotation_form": forms.RotationForm(
             initial={
                 "time_zone": schedule.time_zone if schedule else "Europe/Paris",
-                "start_date": dt.date.today(),
+                "start_date": timezone.localdate(),
             }
         ),
         "override_form": forms.OverrideForm(),
@@ -188,3 +188,22 @@ def preview(request: SignedInRequest) -> HttpResponse:
         "oncall/manage/_preview.html" if getattr(request, "htmx", False) else "oncall/manage/preview.html"
     )
     return render(request, template, {"form": form, "sentence": sentence, "nav": "manage"})
+
+
+@admin_required
+def report(request: SignedInRequest) -> HttpResponse:
+    """Time to acknowledge and pages outside working hours, for the months asked (default: this one)."""
+    from guichet.oncall.report import build
+
+    zone = request.user.zone
+    today = timezone.now().astimezone(zone).date()
+    try:
+        first = dt.date.fromisoformat(request.GET.get("from") or today.replace(day=1).isoformat())
+        last = dt.date.fromisoformat(request.GET.get("to") or today.isoformat())
+    except ValueError:
+        messages.error(request, _("Dates are written YYYY-MM-DD."))
+        first, last = today.replace(day=1), today
+    start = dt.datetime.combine(first, dt.time(0), zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), zone)
+    context = {"report": build(start, end, zone.key), "first": first, "last": last, "nav": "manage"}
+    return render(request, "oncall/manage/report.html", context)

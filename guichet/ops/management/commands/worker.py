@@ -2,8 +2,8 @@
 
 Huey's `run_huey` plus the outbox poll (guichet/ops/poller.py), which delivers the side effects of
 committed writes even when the queue lost their wake-up, and the timer poll, which fires SLA
-timers, held replies and escalation steps within a second of their instant. Run exactly one worker with the scheduler
-(the default) and any others with `--no-periodic`; every worker polls the outbox.
+timers, held replies and escalation steps within a second of their instant. Run exactly one
+worker with the scheduler (the default) and any others with `--no-periodic`; every worker polls.
 """
 
 from __future__ import annotations
