@@ -79,7 +79,7 @@ class RotationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["people"].queryset = staff()
+        self.fields["people"].queryset = staff()  # type: ignore[attr-defined]
         if self.instance.pk:
             self.initial["people"] = self.instance.members
             self.initial["days"] = self.instance.restrict_days or list(range(7))
@@ -107,7 +107,7 @@ class OverrideForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = staff()
+        self.fields["person"].queryset = staff()  # type: ignore[attr-defined]
         self.fields["start"].help_text = _("In your own time zone.")
 
 
@@ -124,7 +124,7 @@ class LevelForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = staff()
+        self.fields["person"].queryset = staff()  # type: ignore[attr-defined]
 
 
 class RuleForm(forms.ModelForm):

@@ -86,13 +86,14 @@ def build(start: dt.datetime, end: dt.datetime, zone: str = "UTC") -> Report:
     outside: dict[int, int] = defaultdict(int)
     people: dict[int, Person] = {}
     for r in records:
-        if r.kind != PageKind.PAGED or r.person is None:
+        if r.kind != PageKind.PAGED or r.person is None or r.person_id is None:
             continue
-        people[r.person_id] = r.person
-        pages[r.person_id] += 1
-        profile = profiles.get(r.person_id) or OncallProfile(person=r.person)
+        pid = r.person_id
+        people[pid] = r.person
+        pages[pid] += 1
+        profile = profiles.get(pid) or OncallProfile(person=r.person)
         if not profile.working_hours().is_open(r.at):
-            outside[r.person_id] += 1
+            outside[pid] += 1
     load = sorted(
         (LoadRow(str(people[p]), pages[p], outside[p]) for p in pages),
         key=lambda row: (-row.outside, row.person),

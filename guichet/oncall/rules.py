@@ -95,7 +95,7 @@ def preview_sentence(
         return _("%(head)s never pages.") % {"head": head}
     if not steps:
         return _("%(head)s should page, but no escalation policy exists.") % {"head": head}
-    parts = []
+    parts: list[str] = []
     for s in steps:
         who = ", ".join(s.people) if s.people else _("nobody on call")
         label = {

@@ -15,16 +15,16 @@ register = template.Library()
 
 # The top bar is on every desk page: who is on call changes at hand-offs, not per request.
 _TOPBAR_TTL = 20.0
-_topbar: tuple[float, list[dict[str, Any]]] | None = None
+_topbar: tuple[float, list[Any]] | None = None
 
 
-def topbar_data() -> list[dict[str, Any]]:
+def topbar_data() -> list[Any]:
     global _topbar
     now = time.monotonic()
     if _topbar is None or now - _topbar[0] > _TOPBAR_TTL:
         from guichet.oncall.views.desk import on_call_now
 
-        _topbar = (now, on_call_now())
+        _topbar = (now, list(on_call_now()))
     return _topbar[1]
 
 

@@ -101,25 +101,35 @@ def week(request: SignedInRequest) -> HttpResponse:
     return render(request, "oncall/week.html", context)
 
 
-def now_and_next(schedule: Schedule, names: dict[int, str] | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class OnCallNow:
+    schedule: Schedule
+    primary: str
+    secondary: str
+    next_person: str
+    next_at: dt.datetime | None
+
+
+def now_and_next(schedule: Schedule, names: dict[int, str] | None = None) -> OnCallNow:
     """Who is on each tier now, and the next change of the primary tier."""
     now = timezone.now()
     sched = schedule.rota(now - dt.timedelta(days=1), now + dt.timedelta(days=31))
     names = names if names is not None else {p.pk: str(p) for p in Person.objects.filter(is_active=True)}
     on = sched.on_call(now)
     nxt = sched.next_change(now, "primary", horizon_days=30)
-    return {
-        "primary": names.get(on["primary"] or 0, ""),
-        "secondary": names.get(on["secondary"] or 0, ""),
-        "next_person": names.get(nxt.person or 0, "") if nxt else "",
-        "next_at": nxt.start if nxt else None,
-    }
+    return OnCallNow(
+        schedule,
+        names.get(on["primary"] or 0, ""),
+        names.get(on["secondary"] or 0, ""),
+        names.get(nxt.person or 0, "") if nxt else "",
+        nxt.start if nxt else None,
+    )
 
 
-def on_call_now() -> list[dict[str, object]]:
+def on_call_now() -> list[OnCallNow]:
     """Every schedule's "now / next" (the top bar, the API and `guichet oncall now`)."""
     names = {p.pk: str(p) for p in Person.objects.filter(is_active=True)}
-    return [{"schedule": s, **now_and_next(s, names)} for s in Schedule.objects.prefetch_related("rotations")]
+    return [now_and_next(s, names) for s in Schedule.objects.prefetch_related("rotations")]
 
 
 # --- Alerts for an open desk tab ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from guichet.oncall.views.access import SignedInRequest, admin_required
 from guichet.sla.zones import get_zone
 
 
-def _save(request: SignedInRequest, form: ModelForm, success: str) -> bool:  # type: ignore[type-arg]
+def _save(request: SignedInRequest, form: ModelForm, success: str) -> bool:
     if not form.is_valid():
         return False
     try:
@@ -109,7 +109,7 @@ def override_add(request: SignedInRequest, schedule_pk: int) -> HttpResponse:
     if _save(request, form, _("Override added.")):
         return redirect("oncall_manage_schedule", pk=schedule.pk)
     for error in form.errors.values():
-        messages.error(request, " ".join(error))
+        messages.error(request, " ".join(str(e) for e in error))
     return redirect("oncall_manage_schedule", pk=schedule.pk)
 
 

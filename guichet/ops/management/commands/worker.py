@@ -48,7 +48,7 @@ class Command(BaseCommand):
         # run_huey gives the "huey" logger its own handler; stop it also reaching Django's root
         # handler, which printed every line twice.
         logging.getLogger("huey").propagate = False
-        pollers = [OutboxPoller(), TimerPoller()]
+        pollers: list[OutboxPoller | TimerPoller] = [OutboxPoller(), TimerPoller()]
         for poller in pollers:
             poller.start()
         try:
