@@ -15,3 +15,13 @@ class OncallConfig(AppConfig):
 
         triggers.connect()
         delivery.register()
+        from django.db.models import signals
+
+        from guichet.accounts.models import Person
+        from guichet.oncall.models import Override, Rotation, Schedule
+        from guichet.oncall.templatetags.oncall_ui import forget_topbar
+
+        # The top bar caches "on call now" for a few seconds; an edit in this process shows at once.
+        for model in (Schedule, Rotation, Override, Person):
+            for signal in (signals.post_save, signals.post_delete):
+                signal.connect(forget_topbar, sender=model, dispatch_uid=f"oncall.topbar.{model.__name__}")

@@ -184,7 +184,27 @@ def _history(
         pass  # recorded by an earlier attempt that died before the relay marked the row
 
 
-@relay.handler(PAGE)
+def page_failed(delivery: Delivery, exc: Exception) -> None:
+    """Every failed attempt is in the ticket's paging history (the outbox retries it)."""
+    p = delivery.payload
+    esc = Escalation.objects.filter(pk=p["escalation"]).first()
+    if esc is None:
+        return
+    method = ContactMethod.objects.filter(pk=p["method"]).first()
+    detail = {"error": f"{type(exc).__name__}: {exc}"[:500], "attempt": delivery.attempts}
+    _history(
+        delivery,
+        PageKind.FAILED,
+        esc,
+        p["person"],
+        method,
+        int(p.get("level") or 0) or None,
+        detail,
+        f"fail{delivery.attempts}",
+    )
+
+
+@relay.handler(PAGE, on_error=page_failed)
 def deliver_page(delivery: Delivery) -> None:
     p = delivery.payload
     esc = Escalation.objects.select_related("ticket__organisation").filter(pk=p["escalation"]).first()

@@ -49,7 +49,12 @@ def default_policy() -> EscalationPolicy | None:
 
 def snapshot(policy: EscalationPolicy) -> list[dict[str, Any]]:
     return [
-        {"target": lv.target, "person": lv.person_id, "timeout": lv.timeout_minutes, "position": lv.position}
+        {
+            "target": lv.target,
+            "person": lv.person_id,
+            "seconds": lv.timeout_minutes * 60,
+            "position": lv.position,
+        }
         for lv in policy.levels.order_by("position", "id")
     ]
 
@@ -254,7 +259,7 @@ def _fire_locked(esc: Escalation, now: dt.datetime, cache: _Cache) -> list[str]:
         esc.step = n + 1
         esc.state = EscalationState.ACTIVE
         # Nobody at this level: the next one at once, not after a timeout nobody can answer.
-        esc.next_step_at = at + dt.timedelta(minutes=int(level["timeout"])) if people else at
+        esc.next_step_at = at + dt.timedelta(seconds=int(level["seconds"])) if people else at
     if esc.step != old_step or esc.state != EscalationState.ACTIVE or esc.next_step_at is None:
         updated = Escalation.objects.filter(pk=esc.pk, step=old_step).update(
             step=esc.step, state=esc.state, next_step_at=esc.next_step_at

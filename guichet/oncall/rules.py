@@ -68,7 +68,7 @@ def timeline(
     for i, level in enumerate(snapshot(policy)):
         people = level_people(level, schedule, when, cache)
         steps.append(PreviewStep(when, i + 1, level["target"], [names.get(p, "?") for p in people], waited))
-        step = int(level["timeout"]) if people else 0
+        step = int(level["seconds"]) // 60 if people else 0
         when, waited = when + dt.timedelta(minutes=step), waited + step
     return rule, start, steps
 

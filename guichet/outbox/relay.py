@@ -35,21 +35,28 @@ from guichet.outbox.models import Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Delivery], object]
+ErrorHook = Callable[[Delivery, Exception], object]
 _handlers: dict[str, Handler] = {}
+_error_hooks: dict[str, ErrorHook] = {}
 
 
 class Permanent(Exception):
     """Raised by a handler when retrying cannot help (no such message, no address): fail at once."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers one `kind` of row (it raises to ask for a retry)."""
+def handler(kind: str, *, on_error: ErrorHook | None = None) -> Callable[[Handler], Handler]:
+    """Register the function that delivers one `kind` of row (it raises to ask for a retry).
+
+    `on_error(delivery, exc)` runs after a failed attempt, outside the attempt's own savepoint, so
+    what it records (e.g. a failure in a ticket's history) stays even when the attempt is undone."""
 
     def register(func: Handler) -> Handler:
         existing = _handlers.get(kind)
         if existing is not None and existing is not func:
             raise ValueError(f"outbox kind {kind!r} already has a handler: {existing!r}")
         _handlers[kind] = func
+        if on_error is not None:
+            _error_hooks[kind] = on_error
         return func
 
     return register
@@ -118,6 +125,12 @@ def deliver(key: str, *, now: dt.datetime | None = None) -> str:
             func(delivery)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+        hook = _error_hooks.get(delivery.kind)
+        if hook is not None:
+            try:
+                hook(delivery, exc)
+            except Exception:
+                log.exception("outbox: the error hook of %s failed", key)
         if isinstance(exc, Permanent) or attempts >= max_attempts():
             mine.update(status=DeliveryStatus.FAILED, last_error=error, claimed_until=None)
             log.error("outbox: %s failed for good after %s attempt(s): %s", key, attempts, error)

@@ -45,7 +45,8 @@ class Escalation(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Levels snapshot when the escalation started: editing the policy never rewrites one in flight.
+    # The levels when the escalation started ({target, person, seconds}): editing the policy never
+    # rewrites an escalation in flight.
     levels = models.JSONField(default=list)
     repeat = models.PositiveSmallIntegerField(default=0)
     schedule_id_at_start = models.BigIntegerField(null=True, blank=True)

@@ -28,7 +28,7 @@ def topbar_data() -> list[Any]:
     return _topbar[1]
 
 
-def forget_topbar() -> None:
+def forget_topbar(**kwargs: Any) -> None:
     global _topbar
     _topbar = None
 
