@@ -229,22 +229,9 @@ def deliver_page(delivery: Delivery) -> None:
         # Acknowledged before this method's turn (or while it was being retried): nothing to say.
         _history(delivery, PageKind.SKIPPED, esc, person.pk, method, level, {"reason": esc.state}, "skip")
         return
-    try:
-        what = channels.send(
-            method, page_message(esc, person, level or 0), key=delivery.key, ticket=esc.ticket, escalation=esc
-        )
-    except Exception as exc:
-        _history(
-            delivery,
-            PageKind.FAILED,
-            esc,
-            person.pk,
-            method,
-            level,
-            {"error": f"{type(exc).__name__}: {exc}"[:500], "attempt": delivery.attempts},
-            f"fail{delivery.attempts}",
-        )
-        raise
+    what = channels.send(
+        method, page_message(esc, person, level or 0), key=delivery.key, ticket=esc.ticket, escalation=esc
+    )
     _history(
         delivery,
         PageKind.SENT,
