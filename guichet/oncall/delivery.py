@@ -97,7 +97,9 @@ def _language(person: Person) -> str:
     return person.language or settings.LANGUAGE_CODE
 
 
-def page_message(esc: Escalation, person: Person, level: int) -> channels.Message:
+def page_message(
+    esc: Escalation, person: Person, level: int, step: dict[str, Any] | None = None
+) -> channels.Message:
     ticket = esc.ticket
     with translation.override(_language(person)):
         title = _("[%(priority)s] #%(id)s %(organisation)s: %(subject)s") % {
@@ -125,7 +127,15 @@ def page_message(esc: Escalation, person: Person, level: int) -> channels.Messag
         body="\n".join(lines),
         url=url,
         ack_url=ack,
-        data={"ticket": ticket.pk, "escalation": esc.pk, "level": level, "priority": ticket.priority},
+        data={
+            "ticket": ticket.pk,
+            "escalation": esc.pk,
+            "level": level,
+            "priority": ticket.priority,
+            # The step and its scheduled instant: receivers (and the benchmark) can tell how late.
+            "step": (step or {}).get("step"),
+            "step_at": (step or {}).get("at"),
+        },
     )
 
 
@@ -230,7 +240,7 @@ def deliver_page(delivery: Delivery) -> None:
         _history(delivery, PageKind.SKIPPED, esc, person.pk, method, level, {"reason": esc.state}, "skip")
         return
     what = channels.send(
-        method, page_message(esc, person, level or 0), key=delivery.key, ticket=esc.ticket, escalation=esc
+        method, page_message(esc, person, level or 0, p), key=delivery.key, ticket=esc.ticket, escalation=esc
     )
     _history(
         delivery,

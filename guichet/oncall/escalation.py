@@ -52,7 +52,7 @@ def snapshot(policy: EscalationPolicy) -> list[dict[str, Any]]:
         {
             "target": lv.target,
             "person": lv.person_id,
-            "seconds": lv.timeout_minutes * 60,
+            "seconds": lv.timeout_seconds,
             "position": lv.position,
         }
         for lv in policy.levels.order_by("position", "id")

@@ -118,9 +118,23 @@ class PolicyForm(forms.ModelForm):
 
 
 class LevelForm(forms.ModelForm):
+    minutes = forms.IntegerField(
+        label=_("Minutes before the next level"),
+        min_value=1,
+        max_value=1440,
+        initial=5,
+        help_text=_("Without an acknowledgement."),
+    )
+
     class Meta:
         model = EscalationLevel
-        fields = ["position", "target", "person", "timeout_minutes"]
+        fields = ["position", "target", "person"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("minutes"):
+            self.instance.timeout_seconds = int(data["minutes"]) * 60
+        return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

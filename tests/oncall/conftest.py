@@ -81,7 +81,7 @@ def world(db) -> World:
     for i, (target, minutes) in enumerate(
         [(LevelTarget.PRIMARY, 5), (LevelTarget.SECONDARY, 10), (LevelTarget.LEADS, 10)], start=1
     ):
-        EscalationLevel.objects.create(policy=policy, position=i, target=target, timeout_minutes=minutes)
+        EscalationLevel.objects.create(policy=policy, position=i, target=target, timeout_seconds=minutes * 60)
     return World(
         premium_customer=make_person("pc", org=premium, phone="+33 1 23 45 67 89"),
         basic_customer=make_person("bc", org=basic, phone="+33 1 23 45 67 89"),
