@@ -98,7 +98,7 @@ def _language(person: Person) -> str:
 
 
 def page_message(
-    esc: Escalation, person: Person, level: int, step: dict[str, Any] | None = None
+    esc: Escalation, person: Person, level: int, step: dict[str, Any] | None = None, ack_url: str = ""
 ) -> channels.Message:
     ticket = esc.ticket
     with translation.override(_language(person)):
@@ -119,7 +119,7 @@ def page_message(
         ]
         if ticket.sla_due_at is not None:
             lines.append(_("First response due %(due)s.") % {"due": local_time(ticket.sla_due_at, person)})
-        ack = ack_link(esc, person.pk)
+        ack = ack_url or ack_link(esc, person.pk)
         lines.append(_("Acknowledge in one click: %(url)s") % {"url": ack})
     url = base_url() + reverse("desk_ticket", args=[ticket.pk])
     return channels.Message(
@@ -303,26 +303,131 @@ def send_test(method: ContactMethod) -> str:
     return enqueue(TEST, f"{TEST}|{method.pk}|{secrets.token_hex(6)}", {"method": method.pk})
 
 
-def deliver_now(keys: list[str], *, threads: int = 8) -> int:
-    """Deliver these outbox rows at once, several in parallel (a burst of pages must not wait for
-    receivers one by one). Each row is still claimed by the relay: a queue task racing this skips."""
+def deliver_now(keys: list[str]) -> int:
+    """Deliver these outbox rows at once (the timer poll, the step tasks): one claim and one mark
+    for all, pages sent in parallel by the batch handler below. Returns how many were delivered."""
+    delivered = 0
+    for i in range(0, len(keys), 1000):
+        delivered += relay.deliver_many(keys[i : i + 1000])["delivered"]
+    return delivered
+
+
+def ack_links(pairs: set[tuple[Escalation, int]]) -> dict[tuple[int, int], str]:
+    """`ack_link` for many (escalation, person) pairs in a few queries."""
+    now = timezone.now()
+    esc_ids = {e.pk for e, _p in pairs}
+    found: dict[tuple[int, int], AckToken] = {}
+    for token in AckToken.objects.filter(escalation_id__in=esc_ids, used_at__isnull=True, expires_at__gt=now):
+        found.setdefault((token.escalation_id, token.person_id), token)
+    new = [
+        AckToken(
+            escalation=e,
+            person_id=p,
+            nonce=secrets.token_urlsafe(24),
+            expires_at=now + dt.timedelta(hours=ack_hours()),
+        )
+        for e, p in pairs
+        if (e.pk, p) not in found
+    ]
+    AckToken.objects.bulk_create(new)
+    for token in new:
+        found[(token.escalation_id, token.person_id)] = token
+    prefix = base_url()
+    return {
+        pair: prefix
+        + reverse("oncall_ack", args=[signing.dumps({"n": t.nonce}, salt=ACK_SALT, compress=False)])
+        for pair, t in found.items()
+    }
+
+
+@relay.batch_handler(PAGE)
+def deliver_pages(rows: list[Delivery]) -> dict[str, Exception | None]:
+    """Many pages at once (a storm of P1s escalating together): read what they need in a few
+    queries, send in parallel (receivers are slow, not the CPU), write their history at once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from django.db import connections
+    from django.db import connection, connections
 
-    if not keys:
-        return 0
+    results: dict[str, Exception | None] = {}
+    escs = Escalation.objects.select_related("ticket__organisation").in_bulk(
+        {r.payload["escalation"] for r in rows}
+    )
+    people = Person.objects.in_bulk({r.payload["person"] for r in rows})
+    methods = ContactMethod.objects.in_bulk({r.payload["method"] for r in rows})
+    records: list[PageRecord] = []
+    todo: list[tuple[Delivery, ContactMethod, Escalation, Person, int | None]] = []
+    for row in rows:
+        p = row.payload
+        esc, person, method = escs.get(p["escalation"]), people.get(p["person"]), methods.get(p["method"])
+        level = int(p.get("level") or 0) or None
+        if esc is None:
+            results[row.key] = relay.Permanent("the escalation no longer exists")
+            continue
+        results[row.key] = None
+        if person is None or method is None or not method.active:
+            reason = "contact method removed"
+        elif esc.state in (EscalationState.ACKNOWLEDGED, EscalationState.STOPPED):
+            reason = esc.state
+        else:
+            todo.append((row, method, esc, person, level))
+            continue
+        records.append(
+            PageRecord(
+                ticket_id=esc.ticket_id,
+                escalation=esc,
+                kind=PageKind.SKIPPED,
+                person_id=p["person"],
+                method=method,
+                level=level,
+                detail={"reason": reason},
+                key=f"skip|{row.key}"[:200],
+            )
+        )
+    links = ack_links({(esc, person.pk) for _r, _m, esc, person, _l in todo})
 
-    def one(key: str) -> str:
+    def send(
+        job: tuple[Delivery, ContactMethod, Escalation, Person, int | None],
+    ) -> tuple[str, str, Exception | None]:
+        row, method, esc, person, level = job
         try:
-            return relay.deliver(key)
+            message = page_message(esc, person, level or 0, row.payload, ack_url=links[(esc.pk, person.pk)])
+            return (
+                row.key,
+                channels.send(method, message, key=row.key, ticket=esc.ticket, escalation=esc),
+                None,
+            )
+        except Exception as exc:
+            return row.key, "", exc
         finally:
-            connections.close_all()  # this thread's own connection
+            if threaded:
+                connections.close_all()  # this thread's own connection, if a channel used one
 
-    if len(keys) == 1:
-        return int(relay.deliver(keys[0]) == "delivered")
-    with ThreadPoolExecutor(max_workers=min(threads, len(keys))) as pool:
-        return sum(1 for r in pool.map(one, keys) if r == "delivered")
+    # In a test's transaction other threads would not see the rows: send from this thread then.
+    threaded = len(todo) > 1 and not connection.in_atomic_block
+    if threaded:
+        with ThreadPoolExecutor(max_workers=min(16, len(todo))) as pool:
+            outcomes = list(pool.map(send, todo))
+    else:
+        outcomes = [send(job) for job in todo]
+    by_key = {row.key: (row, method, esc, level) for row, method, esc, _p, level in todo}
+    for key, what, error in outcomes:
+        row, method, esc, level = by_key[key]
+        results[key] = error
+        if error is None:
+            records.append(
+                PageRecord(
+                    ticket_id=esc.ticket_id,
+                    escalation=esc,
+                    kind=PageKind.SENT,
+                    person_id=row.payload["person"],
+                    method=method,
+                    level=level,
+                    detail={"via": what, "attempt": row.attempts, "step": row.payload.get("step")},
+                    key=f"sent|{row.key}"[:200],
+                )
+            )
+    PageRecord.objects.bulk_create(records, ignore_conflicts=True, batch_size=500)
+    return results
 
 
 def register() -> None:

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from guichet.accounts.models import Person, Role
+from guichet.oncall import rota
 from guichet.oncall.models import (
     ContactMethod,
     Escalation,
@@ -33,7 +34,6 @@ from guichet.oncall.models import (
 )
 from guichet.oncall.models.paging import LIVE_STATES
 from guichet.oncall.rules import rule_for
-from guichet.outbox import relay
 from guichet.outbox.services import enqueue_many
 from guichet.tickets.models import OPEN_STATUSES, Ticket
 
@@ -67,8 +67,32 @@ class _Cache:
     """What a batch of steps reads once: schedules, leads, contact methods."""
 
     schedules: dict[int, Schedule | None] = field(default_factory=dict)
+    rotas: dict[int, tuple[dt.datetime, dt.datetime, rota.Schedule]] = field(default_factory=dict)
     leads: list[int] | None = None
     methods: dict[int, list[ContactMethod]] = field(default_factory=dict)
+    # What a batch of steps owes, written at once by `flush`.
+    records: list[PageRecord] = field(default_factory=list)
+    rows: list[tuple[str, str, dict[str, Any], int | None, dt.datetime | None]] = field(default_factory=list)
+    instants: set[dt.datetime] = field(default_factory=set)
+
+    def on_call(self, schedule: Schedule, at: dt.datetime) -> dict[str, int | None]:
+        """Who is on call at ``at``: the pure schedule is built once per batch (a week around)."""
+        got = self.rotas.get(schedule.pk)
+        if got is None or not got[0] <= at < got[1]:
+            start, end = at - dt.timedelta(days=7), at + dt.timedelta(days=7)
+            got = (start, end, schedule.rota(start, end))
+            self.rotas[schedule.pk] = got
+        return got[2].on_call(at)
+
+    def flush(self, *, wake: bool) -> list[str]:
+        """Write what the steps owe: their history, their deliveries; schedule their next steps."""
+        from guichet.oncall.tasks import schedule_instants
+
+        PageRecord.objects.bulk_create(self.records, batch_size=500)
+        keys = enqueue_many(self.rows, wake_relay=wake)
+        schedule_instants(self.instants)
+        self.records, self.rows, self.instants = [], [], set()
+        return keys
 
     def schedule(self, pk: int | None) -> Schedule | None:
         if pk is None:
@@ -108,7 +132,7 @@ def level_people(
         return cache.lead_ids()
     if schedule is None:
         return []
-    who = schedule.rota(at, at + dt.timedelta(seconds=1)).on_call(at).get(target)
+    who = cache.on_call(schedule, at).get(target)
     return [who] if who is not None else []
 
 
@@ -162,13 +186,14 @@ def start(
             key=f"deferred|{esc.pk}",
             detail={**detail, "until": first.isoformat()},
         )
-        from guichet.oncall.tasks import schedule_step
+        from guichet.oncall.tasks import schedule_instants
 
-        schedule_step(esc)
+        schedule_instants({first})
         return esc
     _record(ticket.pk, esc, PageKind.TRIGGERED, now, key=f"triggered|{esc.pk}", detail=detail)
-    keys = _fire_locked(esc, now, _Cache())
-    relay.wake(keys)
+    cache = _Cache()
+    _fire_locked(esc, now, cache)
+    cache.flush(wake=True)
     return esc
 
 
@@ -183,13 +208,11 @@ def _record(
 # --- Firing steps -----------------------------------------------------------------------------------
 
 
-def _fire_locked(esc: Escalation, now: dt.datetime, cache: _Cache) -> list[str]:
-    """Fire every step of ``esc`` due by ``now`` (the row is held by the caller's transaction).
-    Returns the outbox keys of the pages it owes."""
-    keys: list[str] = []
+def _fire_locked(esc: Escalation, now: dt.datetime, cache: _Cache) -> None:
+    """Fire every step of ``esc`` due by ``now`` (the row is held by the caller's transaction):
+    the step advances here (compare-and-set), its pages wait in ``cache`` for `_Cache.flush`."""
     levels = esc.levels or []
-    records: list[PageRecord] = []
-    rows: list[tuple[str, str, dict[str, Any], int | None, dt.datetime | None]] = []
+    records, rows = cache.records, cache.rows
     old_step = esc.step
     guard = len(levels) * (esc.repeat + 1) + 2
     while esc.live and esc.next_step_at is not None and esc.next_step_at <= now and guard > 0:
@@ -255,7 +278,6 @@ def _fire_locked(esc: Escalation, now: dt.datetime, cache: _Cache) -> list[str]:
                     "at": at.isoformat(),
                 }
                 rows.append((PAGE, key, payload, esc.ticket_id, at + dt.timedelta(minutes=m.delay_minutes)))
-                keys.append(key)
         esc.step = n + 1
         esc.state = EscalationState.ACTIVE
         # Nobody at this level: the next one at once, not after a timeout nobody can answer.
@@ -266,13 +288,8 @@ def _fire_locked(esc: Escalation, now: dt.datetime, cache: _Cache) -> list[str]:
         )
         if updated != 1:  # someone else fired it: roll back ours (exactly once)
             raise _Raced()
-    PageRecord.objects.bulk_create(records)
-    enqueue_many(rows, wake_relay=False)
-    if esc.live:
-        from guichet.oncall.tasks import schedule_step
-
-        schedule_step(esc)
-    return keys
+    if esc.live and esc.next_step_at is not None:
+        cache.instants.add(esc.next_step_at)
 
 
 class _Raced(Exception):
@@ -294,9 +311,9 @@ def _locked(ids: list[int], now: dt.datetime) -> list[Escalation]:
     return list(qs.order_by("next_step_at", "id"))
 
 
-def fire_due(now: dt.datetime | None = None, *, batch: int = 200) -> list[str]:
+def fire_due(now: dt.datetime | None = None, *, batch: int = 250, wake: bool = True) -> list[str]:
     """Fire every step due by ``now``, ``batch`` escalations per transaction. Returns the outbox
-    keys of the pages owed (already woken; the caller may deliver them at once)."""
+    keys of the pages owed; ``wake=False`` when the caller delivers them itself (the timer poll)."""
     now = now or timezone.now()
     keys: list[str] = []
     seen: set[int] = set()
@@ -305,31 +322,27 @@ def fire_due(now: dt.datetime | None = None, *, batch: int = 200) -> list[str]:
         try:
             with transaction.atomic():
                 cache = _Cache()
-                chunk: list[str] = []
                 for esc in _locked(ids, now):
-                    with transaction.atomic():
-                        chunk += _fire_locked(esc, now, cache)
+                    _fire_locked(esc, now, cache)
+                keys += cache.flush(wake=wake)
         except (_Raced, IntegrityError):
-            log.info("oncall: a step was fired by another worker; retrying the batch one by one")
-            chunk = []
+            log.info("oncall: a step was fired by another worker; firing this batch one by one")
             for pk in ids:
-                chunk += fire_one(pk, now=now)
-        keys += chunk
-        relay.wake(chunk)
+                keys += fire_one(pk, now=now, wake=wake)
     return keys
 
 
-def fire_one(pk: int, *, now: dt.datetime | None = None) -> list[str]:
+def fire_one(pk: int, *, now: dt.datetime | None = None, wake: bool = True) -> list[str]:
     """Fire what is due on one escalation (the scheduled task's entry point)."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            locked = _locked([pk], now)
-            keys = _fire_locked(locked[0], now, _Cache()) if locked else []
+            cache = _Cache()
+            for esc in _locked([pk], now):
+                _fire_locked(esc, now, cache)
+            return cache.flush(wake=wake)
     except (_Raced, IntegrityError):
         return []
-    relay.wake(keys)
-    return keys
 
 
 # --- Acknowledging and stopping ---------------------------------------------------------------------

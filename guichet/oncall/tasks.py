@@ -3,6 +3,7 @@ and the sweep of every step due (the workers' timer poll and the minute schedule
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,22 @@ log = logging.getLogger(__name__)
 
 @task()
 def escalate_task(escalation_id: int) -> int:
-    """Fire what is due on one escalation (enqueued for the instant of its next step)."""
+    """Fire what is due on one escalation."""
     from guichet.oncall.escalation import fire_one
 
     return len(fire_one(escalation_id))
+
+
+@task()
+def escalate_at_task(instant: str) -> int:
+    """Fire the steps due at an instant (enqueued for that instant: one task for every escalation
+    whose next step falls then, so a storm of a thousand tickets is one task, not a thousand)."""
+    from guichet.oncall.delivery import deliver_now
+    from guichet.oncall.escalation import fire_due
+
+    keys = fire_due(wake=False)
+    deliver_now(keys)
+    return len(keys)
 
 
 @task()
@@ -38,3 +51,9 @@ def escalate_due_task() -> int:
 def schedule_step(esc: Escalation) -> None:
     """Enqueue the escalation's next step for its instant, once the current write commits."""
     at_instant(escalate_task, esc.pk, at=esc.next_step_at)
+
+
+def schedule_instants(instants: set[dt.datetime]) -> None:
+    """One task per distinct instant at which steps fall due (run_after that instant)."""
+    for at in sorted(instants):
+        at_instant(escalate_at_task, at.isoformat(), at=at)

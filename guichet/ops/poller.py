@@ -73,8 +73,9 @@ class TimerPoller(threading.Thread):
         now = timezone.now()
         counts = sweep_sla(now)
         counts["held"] = deliver_held_messages(now)
-        keys = fire_due(now)
-        keys += [k for k in relay.due_keys(now=now, limit=500, kind_prefix="oncall.") if k not in set(keys)]
+        keys = fire_due(now, wake=False)  # delivered just below, not through the queue
+        fired = set(keys)
+        keys += [k for k in relay.due_keys(now=now, limit=1000, kind_prefix="oncall.") if k not in fired]
         counts["pages"] = deliver_now(keys)
         return counts
 

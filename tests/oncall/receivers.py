@@ -66,7 +66,10 @@ class HttpReceiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port or free_port()), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # a burst of pages must not overflow the listen backlog
+
+        self.server = Server(("127.0.0.1", self.port or free_port()), Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

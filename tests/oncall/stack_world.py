@@ -5,6 +5,7 @@ environment names (run as a script by tests/oncall/stack.py; prints one JSON lin
                                            agents alice/bob and lead carol with webhooks to the
                                            receiver, a schedule, a three-level policy
     tickets <n>                            n Premium P1 tickets through the services
+    levels <seconds>                       every level's timeout (escalations started from now on)
     retime <epoch>                         every live escalation's next step at that instant
     report                                 counts of pages per step and person
 """
@@ -95,6 +96,11 @@ def tickets(n: int) -> dict:
     return {"tickets": ids}
 
 
+def levels(seconds: int) -> dict:
+    n = EscalationLevel.objects.update(timeout_seconds=seconds)
+    return {"levels": n}
+
+
 def retime(epoch: float) -> dict:
     at = dt.datetime.fromtimestamp(epoch, dt.UTC)
     n = Escalation.objects.filter(state__in=LIVE_STATES).update(next_step_at=at)
@@ -118,6 +124,8 @@ if __name__ == "__main__":
         out = setup(args[0], int(args[1]))
     elif command == "tickets":
         out = tickets(int(args[0]))
+    elif command == "levels":
+        out = levels(int(args[0]))
     elif command == "retime":
         out = retime(float(args[0]))
     else:
