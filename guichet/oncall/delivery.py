@@ -8,6 +8,7 @@ Every message is in the recipient's language, every instant in their time zone.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from typing import Any
 
@@ -25,6 +26,8 @@ from guichet.oncall.escalation import NOTICE, PAGE
 from guichet.oncall.models import AckToken, ContactMethod, Escalation, EscalationState, PageKind, PageRecord
 from guichet.outbox import relay
 from guichet.outbox.models import Delivery
+
+log = logging.getLogger(__name__)
 
 TEST = "oncall.test"
 ACK_SALT = "guichet.oncall.ack"
@@ -242,6 +245,7 @@ def deliver_page(delivery: Delivery) -> None:
     what = channels.send(
         method, page_message(esc, person, level or 0, p), key=delivery.key, ticket=esc.ticket, escalation=esc
     )
+    log.info("Paged %s for ticket #%s (level %s): %s", person, esc.ticket_id, level, what)
     _history(
         delivery,
         PageKind.SENT,
@@ -414,6 +418,7 @@ def deliver_pages(rows: list[Delivery]) -> dict[str, Exception | None]:
         row, method, esc, level = by_key[key]
         results[key] = error
         if error is None:
+            log.info("Paged %s for ticket #%s (level %s): %s", method.person_id, esc.ticket_id, level, what)
             records.append(
                 PageRecord(
                     ticket_id=esc.ticket_id,

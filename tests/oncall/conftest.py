@@ -62,6 +62,10 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
     premium = make_org("Premium Co", Plan.PREMIUM)
     basic = make_org("Basic Co", Plan.BASIC)
     alice = make_person("alice", Role.AGENT, language="fr", time_zone="Europe/Paris", first_name="Alice")
