@@ -57,7 +57,8 @@ def test_new_premium_p1_notifies_the_open_desk_and_is_acknowledged_from_the_noti
 
     # The agent clicks the notification: one click acknowledges.
     page.evaluate("window.guichetOncall.notifications[0].dispatchEvent(new Event('click'))")
-    expect(page.get_by_test_id("oncall-banner")).to_contain_text("is yours")
+    # Alice reads French: "Le ticket n°… est à vous : escalade arrêtée."
+    expect(page.get_by_test_id("oncall-banner")).to_contain_text("est à vous")
     esc = Escalation.objects.get(ticket=ticket)
     assert esc.state == EscalationState.ACKNOWLEDGED and esc.acknowledged_by == world.alice
     assert PageRecord.objects.get(ticket=ticket, kind=PageKind.ACKNOWLEDGED).detail["via"] == "link"
@@ -65,8 +66,8 @@ def test_new_premium_p1_notifies_the_open_desk_and_is_acknowledged_from_the_noti
     # The paging history on the ticket page.
     page.goto(f"{live_server.url}/desk/tickets/{ticket.pk}/")
     history = page.get_by_test_id("paging-history")
-    expect(history).to_contain_text("Paged")
-    expect(history).to_contain_text("Acknowledged")
+    expect(history).to_contain_text("Appelé")
+    expect(history).to_contain_text("Pris en charge")
     history.screenshot(path=str(artefacts_dir / "oncall-paging-history.png"))
 
     # The week view of a follow-the-sun schedule, the week Montréal has changed its clocks and
