@@ -107,6 +107,61 @@ def retime(epoch: float) -> dict:
     return {"retimed": n}
 
 
+def timers(seconds: float) -> dict:
+    """A P1 whose warning falls due in `seconds` and its breach 15 s later (a 1-minute target,
+    submitted in the past by an agent), and a held reply released in `seconds`."""
+    from django.utils import timezone
+
+    from guichet.tickets import timers as ticket_timers
+    from guichet.tickets.models import Message, MessageKind
+    from guichet.tickets.tasks import deliver_held_messages_task
+
+    Contract.objects.filter(reference="Q-STACK").update(target_overrides={"P1": 1})
+    now = timezone.now()
+    ticket = services.open_ticket(
+        actor=Person.objects.get(username="alice"),
+        requester=Person.objects.get(username="stack.customer"),
+        subject="Timers",
+        body="x",
+        priority="P1",
+        channel="phone",
+        impact_confirmed=True,
+        submitted_at=now - dt.timedelta(seconds=45 - seconds),
+    )
+    held = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        channel="portal",
+        body="Held",
+        author=Person.objects.get(username="bob"),
+        deliver_at=now + dt.timedelta(seconds=seconds),
+    )
+    ticket_timers.enqueue_at(deliver_held_messages_task, (), held.deliver_at)
+    return {
+        "ticket": ticket.pk,
+        "warn_at": ticket.sla_warn_at.timestamp(),
+        "due_at": ticket.sla_due_at.timestamp(),
+        "message": held.pk,
+        "deliver_at": held.deliver_at.timestamp(),
+    }
+
+
+def timers_done(ticket_id: int, message_id: int) -> dict:
+    from guichet.tickets.models import Message, SlaEvent
+
+    events = {
+        e.kind: [e.at.timestamp(), e.recorded_at.timestamp()]
+        for e in SlaEvent.objects.filter(ticket_id=ticket_id, kind__in=["warned", "breached"])
+    }
+    counts = {k: SlaEvent.objects.filter(ticket_id=ticket_id, kind=k).count() for k in ("warned", "breached")}
+    message = Message.objects.get(pk=message_id)
+    return {
+        "events": events,
+        "counts": counts,
+        "delivered_at": message.delivered_at.timestamp() if message.delivered_at else None,
+    }
+
+
 def report() -> dict:
     rows = PageRecord.objects.filter(kind=PageKind.PAGED).values_list(
         "escalation_id", "level", "person__username"
@@ -126,6 +181,10 @@ if __name__ == "__main__":
         out = tickets(int(args[0]))
     elif command == "levels":
         out = levels(int(args[0]))
+    elif command == "timers":
+        out = timers(float(args[0]))
+    elif command == "timers_done":
+        out = timers_done(int(args[0]), int(args[1]))
     elif command == "retime":
         out = retime(float(args[0]))
     else:
