@@ -25,3 +25,9 @@ class OncallConfig(AppConfig):
         for model in (Schedule, Rotation, Override, Person):
             for signal in (signals.post_save, signals.post_delete):
                 signal.connect(forget_topbar, sender=model, dispatch_uid=f"oncall.topbar.{model.__name__}")
+        from guichet.oncall.models import EscalationPolicy, PagingRule
+        from guichet.oncall.rules import forget_rules
+
+        for model in (PagingRule, EscalationPolicy):
+            for signal in (signals.post_save, signals.post_delete):
+                signal.connect(forget_rules, sender=model, dispatch_uid=f"oncall.rules.{model.__name__}")

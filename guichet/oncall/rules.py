@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.utils import formats
@@ -15,11 +16,37 @@ from guichet.contracts.models import Contract, Plan, Priority
 from guichet.oncall.models import EscalationPolicy, LevelTarget, PagingMode, PagingRule
 from guichet.sla.zones import get_zone
 
+# Every ticket write publishes events the triggers look at; the eight rules are read at most every
+# RULES_TTL seconds per process (an edit in this process is seen at once, others within the TTL),
+# so a P3 that never pages costs no query at all.
+RULES_TTL = 30.0
+_rules: tuple[float, dict[tuple[str, str], PagingRule]] | None = None
+
+
+def _stored() -> dict[tuple[str, str], PagingRule]:
+    global _rules
+    now = time.monotonic()
+    if _rules is None or now - _rules[0] > RULES_TTL:
+        _rules = (now, {(r.plan, r.priority): r for r in PagingRule.objects.select_related("policy")})
+    return _rules[1]
+
+
+def forget_rules(**kwargs: object) -> None:
+    global _rules
+    _rules = None
+
 
 def rule_for(plan: str, priority: str) -> PagingRule:
     """The stored rule, else the default (Premium P1/P2 always, Basic P1 in hours, else never)."""
-    stored = PagingRule.objects.select_related("policy").filter(plan=plan, priority=priority).first()
-    return stored or PagingRule.default(plan, priority)
+    return _stored().get((plan, priority)) or PagingRule.default(plan, priority)
+
+
+def may_page(priority: str, trigger: str) -> bool:
+    """Whether a ticket of this priority could page on this trigger under any plan (no query)."""
+    return any(
+        (rule := rule_for(plan, priority)).mode != PagingMode.NEVER and trigger in rule.triggers
+        for plan in Plan.values
+    )
 
 
 def all_rules() -> list[PagingRule]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from guichet import events
-from guichet.oncall import escalation
+from guichet.oncall import escalation, rules
 from guichet.tickets import events as ticket_events
 from guichet.tickets.models import Status, Ticket
 
@@ -16,6 +16,8 @@ def _ticket(pk: int) -> Ticket | None:
 
 
 def _start(ticket_id: int, trigger: str, fingerprint: str, priority: str | None = None) -> None:
+    if priority is not None and not rules.may_page(priority, trigger):
+        return  # a P3 or P4 under the default rules: not even a query
     ticket = _ticket(ticket_id)
     if ticket is None:
         return

@@ -5,6 +5,7 @@ from guichet.oncall.views import desk, manage, me
 # Mounted at /oncall/ (the desk's screens, the links in pages, the feed).
 urlpatterns = [
     path("", desk.week, name="oncall_week"),
+    path("now/", desk.now_fragment, name="oncall_now"),
     path("alerts/", desk.alerts, name="oncall_alerts"),
     path("ack/<str:signed>/", desk.ack_link, name="oncall_ack"),
     path("escalations/<int:pk>/ack/", desk.ack_desk, name="oncall_ack_desk"),

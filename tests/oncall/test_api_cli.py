@@ -32,7 +32,9 @@ def test_api_now_paging_and_acknowledge(client, world):
     assert client.post(f"/api/v1/tickets/{ticket.pk}/acknowledge", **auth).json() == {"acknowledged": 0}
     customer = bearer(world.premium_customer)
     assert client.get("/api/v1/oncall/now", **customer).status_code == 403
-    assert client.post(f"/api/v1/tickets/{ticket.pk}/acknowledge", **customer).status_code == 403
+    # Paging is internal: a customer's own ticket answers as if it did not exist.
+    assert client.post(f"/api/v1/tickets/{ticket.pk}/acknowledge", **customer).status_code == 404
+    assert client.get(f"/api/v1/tickets/{ticket.pk}/paging", **customer).status_code == 404
 
 
 def test_cli_now_and_preview(world):

@@ -42,7 +42,9 @@ def test_week_view_and_top_bar_show_who_is_on_call(client, world):
     assert "Alice" in page and "Bob" in page
     assert 'data-testid="oncall-now"' in page  # the top bar of every desk page
     queue = client.get(reverse("desk_queue")).content.decode()
-    assert "oncall-now" in queue and "Alice" in queue
+    assert 'data-testid="oncall-now"' in queue and reverse("oncall_now") in queue
+    now = client.get(reverse("oncall_now")).content.decode()
+    assert "Alice" in now and "Bob" in now
 
 
 def test_customers_and_agents_do_not_reach_what_is_not_theirs(client, world):
@@ -247,3 +249,27 @@ def test_ack_link_desk_button_alerts_and_history(client, world):
     client.post(reverse("oncall_ack_desk", args=[esc.pk]))
     esc.refresh_from_db()
     assert esc.state == EscalationState.ACKNOWLEDGED and esc.acknowledged_by == world.bob
+
+
+def test_on_call_pages_have_no_inline_script_or_style(client, world, admin):
+    from tests.web.test_csp import check
+
+    ticket = open_ticket(world.premium_customer, "P1")
+    login(client, admin)
+    urls = [
+        reverse("oncall_week"),
+        reverse("oncall_me"),
+        reverse("oncall_now"),
+        reverse("oncall_manage"),
+        reverse("oncall_manage_schedule", args=[world.schedule.pk]),
+        reverse("oncall_manage_rotation_new", args=[world.schedule.pk]),
+        reverse("oncall_manage_policy", args=[world.policy.pk]),
+        reverse("oncall_manage_rule", args=["premium", "P1"]),
+        reverse("oncall_manage_preview"),
+        reverse("oncall_report"),
+        reverse("desk_ticket", args=[ticket.pk]),
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert not check(response.content.decode()).problems, url

@@ -69,7 +69,9 @@ def now(request: HttpRequest):
 
 
 def _ticket(request: HttpRequest, ticket_id: int):
-    ticket = selectors.visible_tickets(_staff(request)).filter(pk=ticket_id).first()
+    """The ticket for staff; 404 for anyone else (paging is internal: no existence leak)."""
+    viewer = request_person(request)
+    ticket = selectors.visible_tickets(viewer).filter(pk=ticket_id).first() if viewer.is_agent else None
     if ticket is None:
         raise not_found()
     return ticket
@@ -77,7 +79,7 @@ def _ticket(request: HttpRequest, ticket_id: int):
 
 @router.get(
     "/tickets/{ticket_id}/paging",
-    response=responses({200: list[PageRecordOut]}, 403, 404),
+    response=responses({200: list[PageRecordOut]}, 404),
     summary="A ticket's paging history",
 )
 def paging(request: HttpRequest, ticket_id: DbId):
@@ -100,7 +102,7 @@ def paging(request: HttpRequest, ticket_id: DbId):
 
 @router.post(
     "/tickets/{ticket_id}/acknowledge",
-    response=responses({200: AckOut}, 403, 404),
+    response=responses({200: AckOut}, 400, 403, 404),
     summary="Acknowledge a page",
 )
 def ack(request: HttpRequest, ticket_id: DbId):

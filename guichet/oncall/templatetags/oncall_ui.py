@@ -35,7 +35,9 @@ def forget_topbar(**kwargs: Any) -> None:
 
 @register.inclusion_tag("oncall/_topbar.html", takes_context=True)
 def oncall_topbar(context: template.Context) -> dict[str, Any]:
-    return {"schedules": topbar_data(), "request": context.get("request")}
+    """The top bar's place for "on call now / next": filled by HTMX (/oncall/now/, every minute),
+    so a desk page costs no query for it."""
+    return {"request": context.get("request")}
 
 
 @register.inclusion_tag("oncall/_ticket_paging.html", takes_context=True)

@@ -132,6 +132,15 @@ def on_call_now() -> list[OnCallNow]:
     return [now_and_next(s, names) for s in Schedule.objects.prefetch_related("rotations")]
 
 
+@agent_required
+@require_GET
+def now_fragment(request: SignedInRequest) -> HttpResponse:
+    """The top bar's "on call now / next" (HTMX, every minute; cached a few seconds per process)."""
+    from guichet.oncall.templatetags.oncall_ui import topbar_data
+
+    return render(request, "oncall/_now.html", {"schedules": topbar_data()})
+
+
 # --- Alerts for an open desk tab ----------------------------------------------------------------------
 
 
