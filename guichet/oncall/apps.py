@@ -28,6 +28,8 @@ class OncallConfig(AppConfig):
         from guichet.oncall.models import EscalationPolicy, PagingRule
         from guichet.oncall.rules import forget_rules
 
-        for model in (PagingRule, EscalationPolicy):
+        for rules_model in (PagingRule, EscalationPolicy):
             for signal in (signals.post_save, signals.post_delete):
-                signal.connect(forget_rules, sender=model, dispatch_uid=f"oncall.rules.{model.__name__}")
+                signal.connect(
+                    forget_rules, sender=rules_model, dispatch_uid=f"oncall.rules.{rules_model.__name__}"
+                )
