@@ -20,7 +20,8 @@ from guichet.oncall.models import (
 
 
 def load_oncall(staff: dict[str, Person], today: dt.date) -> Schedule:
-    monday = today - dt.timedelta(days=today.weekday())
+    # Started two weeks ago: every rotation has someone on call from the first minute of the demo.
+    monday = today - dt.timedelta(days=today.weekday() + 14)
     schedule, _created = Schedule.objects.get_or_create(
         name="Support follow-the-sun",
         defaults={

@@ -66,6 +66,16 @@ def test_loaddemo_has_a_follow_the_sun_on_call_team_that_pages(db):
     primary = {r.name: r for r in Rotation.objects.filter(schedule=schedule, tier="primary")}
     assert (primary["Paris"].time_zone, primary["Montréal"].time_zone) == ("Europe/Paris", "America/Montreal")
     assert primary["Paris"].restrict_from.hour == 8 and primary["Montréal"].restrict_from.hour == 14
+    # Someone is on call from the first minute (the rotations started two weeks ago).
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    rota = schedule.rota()
+    assert rota.on_call(timezone.now())["secondary"] is not None
+    noon = dt.datetime.combine(timezone.now().date(), dt.time(12), zoneinfo.ZoneInfo("Europe/Paris"))
+    assert rota.on_call(noon)["primary"] is not None
     # The demo's open Premium P1s paged the team as they were opened (answered ones stopped).
     assert Escalation.objects.exists()
-    assert PageRecord.objects.filter(kind=PageKind.PAGED).exists()
+    assert PageRecord.objects.filter(kind=PageKind.PAGED, level=1).exists()
