@@ -192,8 +192,9 @@ else:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"GUICHET_TASKS must be sqlite, redis or immediate, not {TASK_STORAGE!r}.")
+GUICHET_WORKER_THREADS = int(os.environ.get("GUICHET_WORKER_THREADS", "2"))
 HUEY["consumer"] = {
-    "workers": int(os.environ.get("GUICHET_WORKER_THREADS", "2")),
+    "workers": GUICHET_WORKER_THREADS,
     "worker_type": "thread",
 }
 TASKS = {
@@ -251,6 +252,8 @@ GUICHET_SUPPORT_ADDRESS = os.environ.get("GUICHET_SUPPORT_ADDRESS", DEFAULT_FROM
 GUICHET_IMAP_URL = os.environ.get("GUICHET_IMAP_URL", "")
 GUICHET_IMAP_DONE_FOLDER = os.environ.get("GUICHET_IMAP_DONE_FOLDER", "")
 GUICHET_MAIL_PRIORITY = os.environ.get("GUICHET_MAIL_PRIORITY", "P3")
+# Loop breaker: at most this many automatic mails (acknowledgements) to one address per hour.
+GUICHET_MAIL_AUTO_LIMIT = int(os.environ.get("GUICHET_MAIL_AUTO_LIMIT", "10"))
 # Our MTA's authserv-id: when set, mail without its "dmarc=pass" is held for review (docs/mail.md).
 GUICHET_MAIL_AUTHSERV_ID = os.environ.get("GUICHET_MAIL_AUTHSERV_ID", "")
 # The phone line shown to Premium customers only (R-PLAN-2, R-CHAN-3); empty: "the number in your quote".

@@ -11,5 +11,6 @@ urlpatterns = [
     path("reports/", include("guichet.reports.urls")),
     path("oncall/", include("guichet.oncall.urls")),
     path("manage/oncall/", include(oncall_urls.manage_patterns)),
+    path("", include("guichet.ops.urls")),
     path("", include("guichet.web.urls")),
 ]

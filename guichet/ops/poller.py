@@ -24,6 +24,9 @@ class OutboxPoller(threading.Thread):
         super().__init__(name="guichet-outbox-poller", daemon=True)
         self.interval = float(interval if interval is not None else settings.GUICHET_OUTBOX_POLL_SECONDS)
         self.stopped = threading.Event()
+        self.batch = 200
+        # As many deliveries at once as the worker runs tasks (GUICHET_WORKER_THREADS).
+        self.threads = max(1, int(settings.GUICHET_WORKER_THREADS))
 
     def run(self) -> None:
         log.info("Outbox poll every %ss", self.interval)
@@ -31,9 +34,14 @@ class OutboxPoller(threading.Thread):
         while not self.stopped.wait(self.interval):
             try:
                 close_old_connections()
-                counts = relay.deliver_due()
-                if any(counts[k] for k in ("delivered", "retry", "failed")):
-                    log.info("Outbox poll: %s", counts)
+                while True:
+                    counts = relay.deliver_due(limit=self.batch, threads=self.threads)
+                    done = sum(counts[k] for k in ("delivered", "retry", "failed"))
+                    if done:
+                        log.info("Outbox poll: %s", counts)
+                    # A full batch means more is waiting (a backlog after an outage): go on at once.
+                    if done + counts["skipped"] < self.batch or self.stopped.is_set():
+                        break
                 if last_error:
                     log.info("Outbox poll works again")
                 last_error = ""

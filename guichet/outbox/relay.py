@@ -18,6 +18,7 @@ import queue
 import secrets
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -301,17 +302,35 @@ def due_keys(*, now: dt.datetime | None = None, limit: int = 200, kind_prefix: s
     return list(rows.order_by("due_at", "id").values_list("key", flat=True)[:limit])
 
 
-def deliver_due(*, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """The poll: deliver every row that is due and unclaimed (oldest first), up to `limit`."""
+def deliver_due(*, now: dt.datetime | None = None, limit: int = 200, threads: int = 1) -> dict[str, int]:
+    """The poll: deliver every row that is due and unclaimed (oldest first), up to `limit`, on
+    `threads` threads (deliveries wait on mail and web servers; each row is claimed by one)."""
     now = now or timezone.now()
     counts = {"delivered": 0, "retry": 0, "failed": 0, "skipped": 0}
     keys = due_keys(now=now, limit=limit)
+    if threads > 1 and len(keys) > 1:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="guichet-outbox") as pool:
+            for outcome in pool.map(partial(_deliver_in_thread, now=now), keys):
+                counts[outcome] += 1
+        return counts
     for key in keys:
-        try:
-            counts[deliver(key, now=now)] += 1
-        except Exception:  # a broken row must not stop the others
-            log.exception("outbox: delivery %s could not be processed", key)
+        counts[_deliver_logged(key, now)] += 1
     return counts
+
+
+def _deliver_logged(key: str, now: dt.datetime) -> str:
+    try:
+        return deliver(key, now=now)
+    except Exception:  # a broken row must not stop the others
+        log.exception("outbox: delivery %s could not be processed", key)
+        return "skipped"
+
+
+def _deliver_in_thread(key: str, *, now: dt.datetime) -> str:
+    try:
+        return _deliver_logged(key, now)
+    finally:
+        connection.close()  # this pool thread's own connection
 
 
 @dataclass(frozen=True)

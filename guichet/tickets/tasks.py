@@ -12,14 +12,14 @@ import logging
 
 from django.tasks import task
 
+from guichet.tickets.services import deliver_held_messages, sweep_sla, sweep_ticket
+
 log = logging.getLogger(__name__)
 
 
 @task()
 def sweep_sla_task() -> dict[str, int]:
     """Warnings and breaches due by now (each recorded exactly once)."""
-    from guichet.tickets.services import sweep_sla
-
     counts = sweep_sla()
     if counts["warned"] or counts["breached"]:
         log.info("SLA sweep: %s", counts)
@@ -29,16 +29,12 @@ def sweep_sla_task() -> dict[str, int]:
 @task()
 def sweep_ticket_task(ticket_id: int) -> dict[str, int]:
     """One ticket's warning or breach, at its instant (scheduled by the services)."""
-    from guichet.tickets.services import sweep_ticket
-
     return sweep_ticket(ticket_id)
 
 
 @task()
 def deliver_held_messages_task() -> int:
     """Replies held outside the customer's business hours go out at the next opening (R-PRIO-7)."""
-    from guichet.tickets.services import deliver_held_messages
-
     delivered = deliver_held_messages()
     if delivered:
         log.info("Delivered %s held message(s)", delivered)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.tickets.models import SlaState, Ticket
+from guichet.web.templatetags.guichet_ui import duration, in_zone
 
 # How far ahead to look for the next open/close boundary. The list is re-rendered every 30 s.
 BOUNDARY_HORIZON = dt.timedelta(days=14)
@@ -49,7 +50,6 @@ class ClockView:
 
     @cached_property
     def text(self) -> str:
-        from guichet.web.templatetags.guichet_ui import duration
 
         remaining = self.remaining_seconds
         if remaining is None:
@@ -68,7 +68,6 @@ class ClockView:
 
     @cached_property
     def due_text(self) -> str:
-        from guichet.web.templatetags.guichet_ui import in_zone
 
         if self.due_at is None or self.state in {SlaState.FULFILLED, SlaState.FULFILLED_LATE}:
             return ""

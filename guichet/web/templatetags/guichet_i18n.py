@@ -6,6 +6,8 @@ from django import template
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from guichet.contracts.models import Region
+
 register = template.Library()
 
 # Every action the ticket services write to the audit trail (tests/i18n checks none is missing).
@@ -46,7 +48,6 @@ def calendar_label(spec: dict | None) -> str:
     ledger stored (the core's own calendar name is English, for logs and the CLI)."""
     if not spec:
         return ""
-    from guichet.contracts.models import Region
 
     hours = spec.get("hours")
     if hours in HOURS_LABELS:
