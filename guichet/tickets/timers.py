@@ -7,6 +7,7 @@ from the ledger's dedup keys and the callers' own unique keys, not from the queu
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import os
@@ -44,6 +45,11 @@ class _Enqueuer:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._pending = 0
+        self._idle = threading.Condition()
+        # A short-lived process (a command, a script) hands what it scheduled to the queue before it
+        # exits: its daemon thread dies with it, and the instant would wait for the poll.
+        atexit.register(self.drain)
 
     def put(self, task: Task[Any, Any], args: tuple[Any, ...], at: dt.datetime) -> None:
         with self._lock:
@@ -51,14 +57,27 @@ class _Enqueuer:
             if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
                 self._queue = queue.SimpleQueue()
                 self._pid = os.getpid()
+                self._pending = 0
                 self._thread = threading.Thread(target=self._run, name="guichet-timers", daemon=True)
                 self._thread.start()
+        with self._idle:
+            self._pending += 1
         self._queue.put((task, args, at))
 
     def _run(self) -> None:
         while True:
             task, args, at = self._queue.get()
-            enqueue_at(task, args, at)
+            try:
+                enqueue_at(task, args, at)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait (at most ``timeout`` seconds) until everything put was handed to the queue."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending <= 0, timeout=timeout)
 
 
 _ENQUEUER = _Enqueuer()
