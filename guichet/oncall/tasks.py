@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
 
 from django.tasks import task
 
 from guichet.tickets.timers import at_instant
 
-if TYPE_CHECKING:
-    from guichet.oncall.models import Escalation
-
 log = logging.getLogger(__name__)
-
-
-@task()
-def escalate_task(escalation_id: int) -> int:
-    """Fire what is due on one escalation."""
-    from guichet.oncall.escalation import fire_one
-
-    return len(fire_one(escalation_id))
 
 
 @task()
@@ -46,11 +34,6 @@ def escalate_due_task() -> int:
     if keys:
         log.info("On-call: %s page(s) owed by due escalation steps", len(keys))
     return len(keys)
-
-
-def schedule_step(esc: Escalation) -> None:
-    """Enqueue the escalation's next step for its instant, once the current write commits."""
-    at_instant(escalate_task, esc.pk, at=esc.next_step_at)
 
 
 def schedule_instants(instants: set[dt.datetime]) -> None:
