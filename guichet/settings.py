@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "guichet.demo",
     "guichet.reports",
     "guichet.statements",
+    "guichet.oncall",
     "guichet.mail",
     "guichet.ops",
 ]
@@ -307,6 +308,14 @@ GUICHET_OUTBOX_POLL_SECONDS = float(os.environ.get("GUICHET_OUTBOX_POLL_SECONDS"
 GUICHET_OUTBOX_LEASE_SECONDS = int(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120"))
 GUICHET_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("GUICHET_OUTBOX_MAX_ATTEMPTS", "15"))
 GUICHET_WEBHOOK_TIMEOUT = float(os.environ.get("GUICHET_WEBHOOK_TIMEOUT", "10"))
+
+# --- On call (docs/oncall.md) -----------------------------------------------------------------------
+# Every worker fires SLA timers, held replies and escalation steps that are due this often (seconds;
+# the queue's scheduled tasks are the fast path, this poll the guarantee); the address links in
+# pages and notifications start with; how long a one-click acknowledgement link stays valid.
+GUICHET_TIMER_POLL_SECONDS = float(os.environ.get("GUICHET_TIMER_POLL_SECONDS", "1"))
+GUICHET_BASE_URL = os.environ.get("GUICHET_BASE_URL", "http://127.0.0.1:8000")
+GUICHET_ONCALL_ACK_HOURS = int(os.environ.get("GUICHET_ONCALL_ACK_HOURS", "24"))
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from guichet.api.api import api
 from guichet.statements.views import public_key
+from guichet.oncall import urls as oncall_urls
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("reports/", include("guichet.reports.urls")),
     path("statements/", include("guichet.statements.urls")),
     path(".well-known/guichet-statement-key", public_key, name="statements_public_key"),
+    path("oncall/", include("guichet.oncall.urls")),
+    path("manage/oncall/", include(oncall_urls.manage_patterns)),
     path("", include("guichet.ops.urls")),
     path("", include("guichet.web.urls")),
 ]

@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from guichet.api import errors
 from guichet.api.auth import bearer
 from guichet.api.docs import OfflineSwagger, serve_asset
-from guichet.api.routers import me, organisations, tickets
+from guichet.api.routers import me, oncall, organisations, tickets
 
 NAMESPACE = "api-v1"
 
@@ -37,6 +37,7 @@ errors.install(api)
 api.add_router("/", me.router)
 api.add_router("/", tickets.router)
 api.add_router("/", organisations.router)
+api.add_router("/", oncall.router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs_asset")

@@ -55,3 +55,55 @@ class OutboxPoller(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
+
+
+class TimerPoller(threading.Thread):
+    """Instants that must not wait for the minute: every `GUICHET_TIMER_POLL_SECONDS` (1 s) each
+    worker records the SLA warnings and breaches due, releases held replies, fires the escalation
+    steps due and delivers the pages owed (several at once: receivers are slow, not the CPU).
+
+    The queue's `run_after` tasks are the fast path; this poll is what keeps an instant within
+    seconds when the queue lost them (Redis restarted without persistence, a killed worker). Every
+    job is idempotent, so the poll, the tasks and the minute sweep never do anything twice."""
+
+    def __init__(self, interval: float | None = None) -> None:
+        super().__init__(name="guichet-timer-poller", daemon=True)
+        self.interval = float(interval if interval is not None else settings.GUICHET_TIMER_POLL_SECONDS)
+        self.stopped = threading.Event()
+
+    def tick(self) -> dict[str, int]:
+        from django.utils import timezone
+
+        from guichet.oncall.delivery import deliver_now
+        from guichet.oncall.escalation import fire_due
+        from guichet.tickets.services import deliver_held_messages, sweep_sla
+
+        now = timezone.now()
+        counts = sweep_sla(now)
+        counts["held"] = deliver_held_messages(now)
+        keys = fire_due(now, wake=False)  # delivered just below, not through the queue
+        fired = set(keys)
+        keys += [k for k in relay.due_keys(now=now, limit=1000, kind_prefix="oncall.") if k not in fired]
+        counts["pages"] = deliver_now(keys)
+        return counts
+
+    def run(self) -> None:
+        log.info("Timer poll every %ss", self.interval)
+        last_error = ""
+        while not self.stopped.wait(self.interval):
+            try:
+                close_old_connections()
+                counts = self.tick()
+                if any(counts.get(k) for k in ("warned", "breached", "held", "pages")):
+                    log.info("Timer poll: %s", counts)
+                last_error = ""
+            except Exception as exc:  # the database is down: try again at the next tick
+                error = f"{type(exc).__name__}: {exc}"
+                if error != last_error:
+                    log.warning("Timer poll failed: %s", error)
+                last_error = error
+            finally:
+                close_old_connections()
+
+    def stop(self) -> None:
+        self.stopped.set()

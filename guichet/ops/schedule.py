@@ -58,6 +58,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         description="Produce, sign and mail the previous month's SLA statements (resumable).",
     ),
     PeriodicJob(
+        name="oncall",
+        task_path="guichet.oncall.tasks.escalate_due_task",
+        schedule=crontab(minute="*"),
+        description="Fire the escalation steps that have come due (the workers' timer poll: every second).",
+    ),
+    PeriodicJob(
         name="mail",
         task_path="guichet.mail.tasks.poll_mailboxes_task",
         schedule=crontab(minute="*"),

@@ -24,7 +24,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
 from django.tasks.backends.immediate import ImmediateBackend
 from django.utils import timezone
@@ -36,21 +36,42 @@ from guichet.outbox.models import Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Delivery], object]
+ErrorHook = Callable[[Delivery, Exception], object]
+#: Delivers many rows of one kind at once; returns, per row key, None (delivered) or the error.
+BatchHandler = Callable[[list[Delivery]], dict[str, Exception | None]]
 _handlers: dict[str, Handler] = {}
+_error_hooks: dict[str, ErrorHook] = {}
+_batch_handlers: dict[str, BatchHandler] = {}
 
 
 class Permanent(Exception):
     """Raised by a handler when retrying cannot help (no such message, no address): fail at once."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers one `kind` of row (it raises to ask for a retry)."""
+def batch_handler(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register how to deliver many rows of `kind` at once (`deliver_many`): a burst of pages must
+    not cost a claim, a handler call and a mark per row. The one-row handler stays the reference."""
+
+    def register(func: BatchHandler) -> BatchHandler:
+        _batch_handlers[kind] = func
+        return func
+
+    return register
+
+
+def handler(kind: str, *, on_error: ErrorHook | None = None) -> Callable[[Handler], Handler]:
+    """Register the function that delivers one `kind` of row (it raises to ask for a retry).
+
+    `on_error(delivery, exc)` runs after a failed attempt, outside the attempt's own savepoint, so
+    what it records (e.g. a failure in a ticket's history) stays even when the attempt is undone."""
 
     def register(func: Handler) -> Handler:
         existing = _handlers.get(kind)
         if existing is not None and existing is not func:
             raise ValueError(f"outbox kind {kind!r} already has a handler: {existing!r}")
         _handlers[kind] = func
+        if on_error is not None:
+            _error_hooks[kind] = on_error
         return func
 
     return register
@@ -106,7 +127,6 @@ def deliver(key: str, *, now: dt.datetime | None = None) -> str:
         return "skipped"
     delivery = Delivery.objects.get(key=key)
     func = _handlers.get(delivery.kind)
-    attempts = delivery.attempts
     mine = Delivery.objects.filter(pk=delivery.pk, claim=claim)
     try:
         if func is None:
@@ -118,20 +138,84 @@ def deliver(key: str, *, now: dt.datetime | None = None) -> str:
         with scope:
             func(delivery)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        if isinstance(exc, Permanent) or attempts >= max_attempts():
-            mine.update(status=DeliveryStatus.FAILED, last_error=error, claimed_until=None)
-            log.error("outbox: %s failed for good after %s attempt(s): %s", key, attempts, error)
-            return "failed"
-        retry_at = timezone.now() + backoff(attempts)
-        mine.update(last_error=error, due_at=retry_at, claimed_until=None, claim="")
-        log.warning("outbox: %s attempt %s failed (%s); next try at %s", key, attempts, error, retry_at)
-        wake([key], at=retry_at)
-        return "retry"
+        return _failed(delivery, mine, exc)
     mine.update(
         status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), claimed_until=None, last_error=""
     )
     return "delivered"
+
+
+def _failed(delivery: Delivery, mine: QuerySet[Delivery], exc: Exception) -> str:
+    """After a failed attempt: the kind's error hook, then a retry after the backoff, or failed."""
+    key, attempts = delivery.key, delivery.attempts
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    hook = _error_hooks.get(delivery.kind)
+    if hook is not None:
+        try:
+            hook(delivery, exc)
+        except Exception:
+            log.exception("outbox: the error hook of %s failed", key)
+    if isinstance(exc, Permanent) or attempts >= max_attempts():
+        mine.update(status=DeliveryStatus.FAILED, last_error=error, claimed_until=None)
+        log.error("outbox: %s failed for good after %s attempt(s): %s", key, attempts, error)
+        return "failed"
+    retry_at = timezone.now() + backoff(attempts)
+    mine.update(last_error=error, due_at=retry_at, claimed_until=None, claim="")
+    log.warning("outbox: %s attempt %s failed (%s); next try at %s", key, attempts, error, retry_at)
+    wake([key], at=retry_at)
+    return "retry"
+
+
+def deliver_many(keys: list[str], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Deliver many rows at once: one claim for all, each kind's batch handler (else its one-row
+    handler, row by row), one mark for everything delivered. Same leases and retries as `deliver`."""
+    now = now or timezone.now()
+    counts = {"delivered": 0, "retry": 0, "failed": 0, "skipped": 0}
+    if not keys:
+        return counts
+    claim = secrets.token_hex(8)
+    claimed = 0
+    for i in range(0, len(keys), 500):
+        claimed += Delivery.objects.filter(_claimable(now), key__in=keys[i : i + 500]).update(
+            claim=claim, claimed_until=now + lease(), attempts=F("attempts") + 1
+        )
+    counts["skipped"] = len(keys) - claimed
+    rows = list(Delivery.objects.filter(claim=claim, key__in=keys)) if claimed else []
+    by_kind: dict[str, list[Delivery]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row)
+    done: list[int] = []
+    for kind, group in by_kind.items():
+        batch = _batch_handlers.get(kind)
+        if batch is None:
+            for row in group:
+                mine = Delivery.objects.filter(pk=row.pk, claim=claim)
+                try:
+                    func = _handlers.get(kind)
+                    if func is None:
+                        raise Permanent(f"no handler for {kind!r}")
+                    func(row)
+                except Exception as exc:
+                    counts[_failed(row, mine, exc)] += 1
+                else:
+                    done.append(row.pk)
+            continue
+        try:
+            results = batch(group)
+        except Exception as exc:  # the whole batch broke: each row is retried as usual
+            results = {row.key: exc for row in group}
+        for row in group:
+            error = results.get(row.key)
+            if error is None:
+                done.append(row.pk)
+            else:
+                counts[_failed(row, Delivery.objects.filter(pk=row.pk, claim=claim), error)] += 1
+    for i in range(0, len(done), 500):
+        Delivery.objects.filter(pk__in=done[i : i + 500], claim=claim).update(
+            status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(), claimed_until=None, last_error=""
+        )
+    counts["delivered"] = len(done)
+    return counts
 
 
 def wake(keys: Iterable[str], *, at: dt.datetime | None = None) -> None:
@@ -210,16 +294,20 @@ def deliver_task(key: str) -> str:
     return deliver(key)
 
 
+def due_keys(*, now: dt.datetime | None = None, limit: int = 200, kind_prefix: str = "") -> list[str]:
+    """Keys of the rows due and unclaimed, oldest first (of the kinds starting with `kind_prefix`)."""
+    rows = Delivery.objects.filter(_claimable(now or timezone.now()))
+    if kind_prefix:
+        rows = rows.filter(kind__startswith=kind_prefix)
+    return list(rows.order_by("due_at", "id").values_list("key", flat=True)[:limit])
+
+
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 200, threads: int = 1) -> dict[str, int]:
     """The poll: deliver every row that is due and unclaimed (oldest first), up to `limit`, on
     `threads` threads (deliveries wait on mail and web servers; each row is claimed by one)."""
     now = now or timezone.now()
     counts = {"delivered": 0, "retry": 0, "failed": 0, "skipped": 0}
-    keys = list(
-        Delivery.objects.filter(_claimable(now))
-        .order_by("due_at", "id")
-        .values_list("key", flat=True)[:limit]
-    )
+    keys = due_keys(now=now, limit=limit)
     if threads > 1 and len(keys) > 1:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="guichet-outbox") as pool:
             for outcome in pool.map(partial(_deliver_in_thread, now=now), keys):

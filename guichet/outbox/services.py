@@ -11,7 +11,7 @@ from django.utils import timezone
 from guichet.outbox import relay
 from guichet.outbox.models import Delivery, DeliveryStatus
 
-__all__ = ["enqueue", "retry"]
+__all__ = ["enqueue", "enqueue_many", "retry"]
 
 
 def enqueue(
@@ -38,6 +38,35 @@ def enqueue(
     if wake_relay:
         relay.wake([key], at=due_at)
     return key
+
+
+def enqueue_many(
+    rows: Iterable[tuple[str, str, dict[str, Any], int | None, dt.datetime | None]],
+    *,
+    wake_relay: bool = True,
+) -> list[str]:
+    """`enqueue` for many side effects at once: (kind, key, payload, ticket_id, due_at) each, one
+    INSERT (a burst of pages for a thousand tickets must not cost a thousand round trips)."""
+    batch = []
+    for kind, key, payload, ticket_id, due_at in rows:
+        if not relay.known_kind(kind):
+            raise ValueError(f"no outbox handler for {kind!r}")
+        if not key or len(key) > 200:
+            raise ValueError("an outbox key has 1 to 200 characters")
+        batch.append(
+            Delivery(
+                kind=kind, key=key, payload=payload, ticket_id=ticket_id, due_at=due_at or timezone.now()
+            )
+        )
+    Delivery.objects.bulk_create(batch, ignore_conflicts=True, batch_size=500)
+    keys = [row.key for row in batch]
+    if wake_relay:
+        now = timezone.now()
+        relay.wake([row.key for row in batch if row.due_at <= now])
+        for row in batch:
+            if row.due_at > now:
+                relay.wake([row.key], at=row.due_at)
+    return keys
 
 
 def retry(deliveries: Iterable[Delivery]) -> int:

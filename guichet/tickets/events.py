@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from guichet.events import DomainEvent
 
 __all__ = [
+    "AgentResponded",
     "CustomerReplied",
     "FirstResponseGiven",
     "MessagePublished",
@@ -65,6 +66,15 @@ class FirstResponseGiven(TicketEvent):
     """The first human response (R-PLAN-3): the first-response clock stopped."""
 
     responder_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentResponded(TicketEvent):
+    """An agent answered the customer (a public reply or a logged call), first response or not:
+    someone is working the ticket (on-call stops escalating it)."""
+
+    agent_id: int
+    message_id: int
 
 
 @dataclass(frozen=True, kw_only=True)

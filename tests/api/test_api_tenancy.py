@@ -34,6 +34,7 @@ BODIES = {
         "summary": "x",
     },
     "/tickets/{ticket_id}/messages": {"body": "Injected into B"},
+    "/tickets/{ticket_id}/acknowledge": {},
     "/organisations/{organisation_id}/contracts": {
         "reference": "Q-X",
         "plan": "premium",

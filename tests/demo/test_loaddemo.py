@@ -56,3 +56,26 @@ def test_loaddemo_is_idempotent_and_refuses_without_force(db):
     load("--force")
     assert Person.objects.count() == people and Organisation.objects.count() == orgs
     assert Ticket.objects.count() == 2 * tickets
+
+
+def test_loaddemo_has_a_follow_the_sun_on_call_team_that_pages(db):
+    from guichet.oncall.models import Escalation, PageKind, PageRecord, Rotation, Schedule
+
+    load()
+    schedule = Schedule.objects.get()
+    primary = {r.name: r for r in Rotation.objects.filter(schedule=schedule, tier="primary")}
+    assert (primary["Paris"].time_zone, primary["Montréal"].time_zone) == ("Europe/Paris", "America/Montreal")
+    assert primary["Paris"].restrict_from.hour == 8 and primary["Montréal"].restrict_from.hour == 14
+    # Someone is on call from the first minute (the rotations started two weeks ago).
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    rota = schedule.rota()
+    assert rota.on_call(timezone.now())["secondary"] is not None
+    noon = dt.datetime.combine(timezone.now().date(), dt.time(12), zoneinfo.ZoneInfo("Europe/Paris"))
+    assert rota.on_call(noon)["primary"] is not None
+    # The demo's open Premium P1s paged the team as they were opened (answered ones stopped).
+    assert Escalation.objects.exists()
+    assert PageRecord.objects.filter(kind=PageKind.PAGED).exists()

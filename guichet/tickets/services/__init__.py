@@ -27,7 +27,7 @@ from guichet.tickets.services.conversation import (
 from guichet.tickets.services.importing import import_ticket
 from guichet.tickets.services.opening import open_ticket
 from guichet.tickets.services.priority import downgrade_priority, raise_priority
-from guichet.tickets.services.sweep import deliver_held_messages, sweep_sla, ticket_sla_state
+from guichet.tickets.services.sweep import deliver_held_messages, sweep_sla, sweep_ticket, ticket_sla_state
 from guichet.tickets.services.workflow import CUSTOMER_STATUSES, assign, change_status, open_statuses
 
 __all__ = [
@@ -49,5 +49,6 @@ __all__ = [
     "raise_priority",
     "record_contact_attempt",
     "sweep_sla",
+    "sweep_ticket",
     "ticket_sla_state",
 ]

@@ -27,7 +27,7 @@ from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Priority
 from guichet.events import DomainEvent
-from guichet.tickets import ledger
+from guichet.tickets import ledger, timers
 from guichet.tickets.events import MessagePublished, SlaBreached
 from guichet.tickets.models import (
     WAITING_STATUSES,
@@ -210,6 +210,15 @@ def _append(
 def _save(ticket: Ticket, at: dt.datetime) -> None:
     ticket.updated_at = max(ticket.updated_at or at, at)
     ticket.save()
+    _schedule_sla_timer(ticket)
+
+
+def _schedule_sla_timer(ticket: Ticket) -> None:
+    """The ticket's next warning or breach, scheduled for its instant once this write commits (the
+    timer poll and the minute sweep are the safety net)."""
+    from guichet.tickets.tasks import sweep_ticket_task
+
+    timers.at_instant(sweep_ticket_task, ticket.pk, at=ticket.next_sla_event_at)
 
 
 def _clean_text(value: str, label: StrOrPromise, *, max_length: int | None = None) -> str:

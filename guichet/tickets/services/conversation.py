@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from guichet import sla
 from guichet.accounts.models import Person
 from guichet.contracts.models import Plan, Priority
-from guichet.tickets.events import CustomerReplied, FirstResponseGiven
+from guichet.tickets import timers
+from guichet.tickets.events import AgentResponded, CustomerReplied, FirstResponseGiven
 from guichet.tickets.models import (
     Channel,
     ContactAttempt,
@@ -81,6 +82,10 @@ def _customer_message(
     )
     if hold_until is None:
         _published(message)
+    else:
+        from guichet.tickets.tasks import deliver_held_messages_task
+
+        timers.at_instant(deliver_held_messages_task, at=hold_until)
     return message
 
 
@@ -126,6 +131,7 @@ def add_reply(
                 locked, author=actor, kind=MessageKind.REPLY, channel=channel, body=body, at=when
             )
             _record_first_response(locked, at=when, actor=actor, message=message)
+            _publish(AgentResponded(ticket_id=locked.pk, at=when, agent_id=actor.pk, message_id=message.pk))
             if locked.status == Status.NEW:
                 locked.status = Status.OPEN
         else:
@@ -222,6 +228,7 @@ def log_call(
             duration_seconds=duration_seconds,
         )
         _record_first_response(locked, at=when, actor=actor, message=message)
+        _publish(AgentResponded(ticket_id=locked.pk, at=when, agent_id=actor.pk, message_id=message.pk))
         if locked.status == Status.NEW:
             locked.status = Status.OPEN
         change.audit("message.call", changes={"message": message.pk, "seconds": duration_seconds})

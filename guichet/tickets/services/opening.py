@@ -40,6 +40,7 @@ from guichet.tickets.services._base import (
     _now,
     _profile_phone,
     _publish,
+    _schedule_sla_timer,
 )
 
 _ACKNOWLEDGEMENT = _("We have received your request #%(id)s. Our support team will answer you soon.")
@@ -202,6 +203,7 @@ def open_ticket(
             ),
         )
         _attach(message, attachments)
+        _schedule_sla_timer(ticket)
         _publish(
             TicketOpened(
                 ticket_id=ticket.pk,

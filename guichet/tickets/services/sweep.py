@@ -12,7 +12,16 @@ from guichet import sla
 from guichet.tickets import ledger
 from guichet.tickets.events import SlaBreached, SlaWarned
 from guichet.tickets.models import Message, Ticket
-from guichet.tickets.services._base import _append, _audit, _now, _publish, _published, _replay, log
+from guichet.tickets.services._base import (
+    _append,
+    _audit,
+    _now,
+    _publish,
+    _published,
+    _replay,
+    _schedule_sla_timer,
+    log,
+)
 
 
 def sweep_sla(now: dt.datetime | None = None, *, batch_size: int = 500) -> dict[str, int]:
@@ -46,6 +55,11 @@ def sweep_sla(now: dt.datetime | None = None, *, batch_size: int = 500) -> dict[
         if len(ids) < batch_size or not progressed:
             break
     return counts
+
+
+def sweep_ticket(pk: int, now: dt.datetime | None = None) -> dict[str, int]:
+    """One ticket's warning or breach that fell due (the task scheduled for its instant)."""
+    return _sweep_one(pk, now or _now())
 
 
 def _sweep_one(pk: int, now: dt.datetime) -> dict[str, int]:
@@ -88,6 +102,7 @@ def _sweep_one(pk: int, now: dt.datetime) -> dict[str, int]:
         for name, value in ledger.cached_fields(state).items():
             setattr(ticket, name, value)
         ticket.save(update_fields=[*ledger.CACHED_FIELDS])
+        _schedule_sla_timer(ticket)
     return done
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from guichet.accounts.models import Language, Organisation, Person, Role
 from guichet.contracts.models import Contract, HoursOption, Plan, Region
+from guichet.demo.oncall import load_oncall
 from guichet.tickets import services
 from guichet.tickets.models import Status, Ticket
 
@@ -29,6 +30,7 @@ STAFF = [
     ("lead", Role.LEAD, Language.EN, "Europe/Paris", "Lee", "Lead"),
     ("agent", Role.AGENT, Language.EN, "America/New_York", "Alex", "Agent"),
     ("agent.fr", Role.AGENT, Language.FR, "Europe/Paris", "Camille", "Agent"),
+    ("agent.ca", Role.AGENT, Language.FR, "America/Montreal", "Jordan", "Agent"),
 ]
 
 ORGANISATIONS = [
@@ -70,6 +72,8 @@ class Command(BaseCommand):
         now = timezone.now().replace(microsecond=0)
         with transaction.atomic():
             staff = self._staff()
+            # Before the tickets: the Premium P1s and P2s page the on-call team as they open.
+            load_oncall(staff, now.date())
             orgs = self._organisations(now)
             customers = self._customers(orgs)
         self._tickets(now, staff, customers)

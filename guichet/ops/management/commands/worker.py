@@ -1,8 +1,9 @@
 """`guichet worker`: run the background worker (Huey's consumer) with the desk's defaults.
 
 Huey's `run_huey` plus the outbox poll (guichet/ops/poller.py), which delivers the side effects of
-committed writes even when the queue lost their wake-up. Run exactly one worker with the scheduler
-(the default) and any others with `--no-periodic`; every worker polls the outbox.
+committed writes even when the queue lost their wake-up, and the timer poll, which fires SLA
+timers, held replies and escalation steps within a second of their instant. Run exactly one
+worker with the scheduler (the default) and any others with `--no-periodic`; every worker polls.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext_lazy as _
 
-from guichet.ops.poller import OutboxPoller
+from guichet.ops.poller import OutboxPoller, TimerPoller
 
 
 class Command(BaseCommand):
@@ -47,9 +48,11 @@ class Command(BaseCommand):
         # run_huey gives the "huey" logger its own handler; stop it also reaching Django's root
         # handler, which printed every line twice.
         logging.getLogger("huey").propagate = False
-        poller = OutboxPoller()
-        poller.start()
+        pollers: list[OutboxPoller | TimerPoller] = [OutboxPoller(), TimerPoller()]
+        for poller in pollers:
+            poller.start()
         try:
             call_command("run_huey", **kwargs)
         finally:
-            poller.stop()
+            for poller in pollers:
+                poller.stop()
