@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from guichet.api.api import api
-from guichet.statements.views import public_key
 from guichet.oncall import urls as oncall_urls
+from guichet.statements.views import public_key
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
