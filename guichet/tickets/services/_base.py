@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -294,8 +295,10 @@ def _check_attachments(attachments: list[Any]) -> None:
     limit = int(getattr(settings, "GUICHET_MAX_ATTACHMENT_BYTES", MAX_ATTACHMENT_BYTES))
     for upload in attachments:
         if (getattr(upload, "size", None) or 0) > limit:
+            # In people's units ("10.0 MB", "10,0 Mo"), never "10485760 bytes".
             raise ServiceError(
-                _("“%(name)s” is too large (at most %(n)s bytes).") % {"name": upload.name, "n": limit},
+                _("“%(name)s” is too large (at most %(size)s).")
+                % {"name": upload.name, "size": filesizeformat(limit)},
                 code="too_large",
             )
 
