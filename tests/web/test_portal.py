@@ -159,3 +159,23 @@ def test_issue_11_defect_2_a_held_answer_is_answered_not_met_until_it_is_deliver
     services.deliver_held_messages(now=dt.datetime(2026, 11, 23, 9, 0, tzinfo=PARIS))
     html = client.get(reverse("portal_ticket", args=[ticket.pk])).content.decode()
     assert ">Met</span>" in html and "Here is how." in html and ">Answered<" not in html
+
+
+def test_issue_11_defect_9_french_elides_de_before_a_vowel(client, world):
+    from django.utils import translation
+
+    from guichet.web.templatetags.guichet_i18n import elide
+    from tests.factories import make_org, make_person
+
+    with translation.override("fr"):
+        assert elide("Tickets de Atelier Basique") == "Tickets d'Atelier Basique"
+        assert elide("Plan de Érable SARL") == "Plan d'Érable SARL"
+        assert elide("Tickets de Lumière") == "Tickets de Lumière"
+    with translation.override("en"):
+        assert elide("Tickets de Atelier") == "Tickets de Atelier"  # French only
+    atelier = make_org("Atelier Basique", "basic")
+    client.force_login(make_person("claire", org=atelier, language="fr"))
+    assert "<h1>Tickets d'Atelier Basique</h1>" in client.get(reverse("portal_tickets")).content.decode()
+    assert (
+        "<h1>Plan d'assistance d'Atelier Basique</h1>" in client.get(reverse("portal_plan")).content.decode()
+    )

@@ -265,3 +265,37 @@ def test_why_due_names_the_hours_in_the_readers_language(client, world):
     finally:
         translation.activate("en")
     assert "jours fériés FR exclus" in html and "8x5 worldwide" not in html
+
+
+def _a_zone_outside_business_hours_now() -> str:
+    """A zone where it is night now (whatever the hour the suite runs at): tests of R-PRIO-7."""
+    import zoneinfo
+
+    from django.utils import timezone
+
+    for offset in range(-12, 15):
+        name = f"Etc/GMT{'+' if offset <= 0 else '-'}{abs(offset)}"  # POSIX signs are reversed
+        local = timezone.now().astimezone(zoneinfo.ZoneInfo(name))
+        if local.hour < 7 and local.weekday() < 5:
+            return name
+    return "Etc/GMT+12"  # a weekend everywhere: closed anyway
+
+
+def test_issue_11_defect_6_a_call_on_p3_outside_business_hours_warns_and_asks_who_called(client, world):
+    from guichet.contracts.models import Plan
+    from tests.factories import make_org, make_person
+
+    org = make_org("Night Owl", Plan.PREMIUM, tz=_a_zone_outside_business_hours_now())
+    ticket = open_ticket(make_person("owl", org=org), "P3")
+    client.force_login(world.agent)
+    page = client.get(reverse("desk_ticket", args=[ticket.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="call-hint"' in page and "The desk calls them only from" in page
+    assert 'value="inbound"' in page and 'value="outbound"' in page and "Who called?" in page
+    call = {"caller": "Owl", "phone_number": "+1 555 0100", "duration_minutes": 3, "summary": "Asked"}
+    url = reverse("desk_call", args=[ticket.pk])
+    refusal = refused_on_the_ticket_page(client, url, call | {"direction": "outbound"}, ticket)
+    assert "an outbound call cannot be logged now" in refusal.content.decode()
+    refused_on_the_ticket_page(client, url, call, ticket)  # the question must be answered
+    assert not ticket.messages.filter(kind="call").exists()
+    assert client.post(url, call | {"direction": "inbound"}).status_code == 302
+    assert ticket.messages.filter(kind="call").count() == 1
