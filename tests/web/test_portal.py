@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
 from guichet.contracts import priorities
@@ -179,3 +181,14 @@ def test_issue_11_defect_9_french_elides_de_before_a_vowel(client, world):
     assert (
         "<h1>Plan d'assistance d'Atelier Basique</h1>" in client.get(reverse("portal_plan")).content.decode()
     )
+
+
+def test_issue_11_defect_5_the_due_time_is_said_once(client, world):
+    """ "Due … (Due …)": the commitment card named the due time twice."""
+    ticket = open_ticket(world.customer, "P2")
+    client.force_login(world.customer)
+    html = client.get(reverse("portal_ticket", args=[ticket.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    card = html[html.index('id="commit-title"') :]
+    card = re.sub(r"<[^>]+>", " ", card[: card.index("</section>")])
+    assert len(re.findall(r"\bDue\b", card)) == 1, card
+    assert "Waiting for our first response" in card

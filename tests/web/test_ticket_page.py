@@ -267,25 +267,11 @@ def test_why_due_names_the_hours_in_the_readers_language(client, world):
     assert "jours fériés FR exclus" in html and "8x5 worldwide" not in html
 
 
-def _a_zone_outside_business_hours_now() -> str:
-    """A zone where it is night now (whatever the hour the suite runs at): tests of R-PRIO-7."""
-    import zoneinfo
-
-    from django.utils import timezone
-
-    for offset in range(-12, 15):
-        name = f"Etc/GMT{'+' if offset <= 0 else '-'}{abs(offset)}"  # POSIX signs are reversed
-        local = timezone.now().astimezone(zoneinfo.ZoneInfo(name))
-        if local.hour < 7 and local.weekday() < 5:
-            return name
-    return "Etc/GMT+12"  # a weekend everywhere: closed anyway
-
-
 def test_issue_11_defect_6_a_call_on_p3_outside_business_hours_warns_and_asks_who_called(client, world):
     from guichet.contracts.models import Plan
-    from tests.factories import make_org, make_person
+    from tests.factories import make_org, make_person, night_zone
 
-    org = make_org("Night Owl", Plan.PREMIUM, tz=_a_zone_outside_business_hours_now())
+    org = make_org("Night Owl", Plan.PREMIUM, tz=night_zone())
     ticket = open_ticket(make_person("owl", org=org), "P3")
     client.force_login(world.agent)
     page = client.get(reverse("desk_ticket", args=[ticket.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
