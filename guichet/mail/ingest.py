@@ -14,16 +14,20 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from guichet.accounts.models import Person, Role
 from guichet.mail import conf
 from guichet.mail.models import InboundMessage, InboundStatus, OutboundMail, OutboundStatus
 from guichet.mail.notifications import owe_acknowledgement
 from guichet.mail.parsing import ParsedMail, clean_subject, header_message_id, parse, parse_bytes, sha256
-from guichet.tickets.models import Channel
+from guichet.tickets import services
+from guichet.tickets.models import Channel, Ticket
+from guichet.tickets.services import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +162,6 @@ def process_inbound(pk: int, *, manual: bool = False) -> InboundMessage:
 
 
 def _record_failure(pk: int, exc: Exception) -> InboundMessage:
-    from guichet.tickets.services import ServiceError
 
     with transaction.atomic():
         row = InboundMessage.objects.select_for_update().get(pk=pk)
@@ -275,7 +278,6 @@ def _record_bounce(parsed: ParsedMail) -> None:
 
 def _sender(parsed: ParsedMail):
     """The customer contact in the From header (never Reply-To, which anyone may set)."""
-    from guichet.accounts.models import Person, Role
 
     if parsed.machine_reason:
         return None
@@ -301,7 +303,6 @@ def _thread(parsed: ParsedMail, person):
     First the Message-IDs it answers (our outbound mail, then earlier inbound mail), then a
     `[#123]` subject token. Without a sender (machine mail) only our own Message-IDs count.
     """
-    from guichet.tickets.models import Ticket
 
     ids = parsed.thread_ids[:50]
     candidates: list[int] = []
@@ -337,7 +338,6 @@ def _thread(parsed: ParsedMail, person):
 
 
 def _deliver(row: InboundMessage, parsed: ParsedMail, person, ticket) -> None:
-    from guichet.tickets import services
 
     files, too_large = _uploads(parsed)
     dropped = [*parsed.dropped, *too_large]
@@ -377,12 +377,8 @@ def _deliver(row: InboundMessage, parsed: ParsedMail, person, ticket) -> None:
 
 def _uploads(parsed: ParsedMail) -> tuple[list, list[str]]:
     """Attachments as uploads for the services, and the ones over the size limit (named, not kept)."""
-    from django.conf import settings
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from guichet.tickets import services
-
-    limit = int(getattr(settings, "GUICHET_MAX_ATTACHMENT_BYTES", services.MAX_ATTACHMENT_BYTES))
+    limit = services.max_attachment_bytes()
     files, too_large = [], []
     for a in parsed.attachments:
         if len(a.content) > limit:

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.utils import parseaddr
 from html.parser import HTMLParser
+
+from django.conf import settings
 
 from guichet.mail import conf
 
@@ -148,9 +151,6 @@ def _header(msg: EmailMessage, name: str) -> str:
 
 
 def our_addresses() -> set[str]:
-    from email.utils import parseaddr
-
-    from django.conf import settings
 
     return {conf.support_address(), parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()} - {""}
 

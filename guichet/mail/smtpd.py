@@ -19,6 +19,7 @@ from django.db import close_old_connections
 from guichet.mail import conf
 from guichet.mail.ingest import MessageTooLarge, store_raw
 from guichet.mail.models import InboundStatus
+from guichet.mail.tasks import process_inbound_task
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ def _store(raw: bytes, mail_from: str | None, source: str) -> tuple[int, str]:
 
 
 def _process(pk: int) -> None:
-    from guichet.mail.tasks import process_inbound_task
 
     close_old_connections()
     try:

@@ -12,12 +12,14 @@ import logging
 
 from django.tasks import task
 
+from guichet.mail.imap import poll_all
+from guichet.mail.ingest import process_due, process_inbound
+
 logger = logging.getLogger(__name__)
 
 
 @task()
 def process_inbound_task(inbound_id: int) -> str:
-    from guichet.mail.ingest import process_inbound
 
     return process_inbound(inbound_id).status
 
@@ -28,8 +30,6 @@ def poll_and_retry() -> dict[str, object]:
     Safe to run twice at once: each mailbox is leased to one poller (ImapCursor.leased_until), each
     stored message is claimed under a row lock, each outbound mail is recorded once.
     """
-    from guichet.mail.imap import poll_all
-    from guichet.mail.ingest import process_due
 
     results = poll_all()
     retried = process_due()

@@ -12,12 +12,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from guichet.accounts.models import Organisation, Person
+from guichet.accounts.http import SignedInRequest
+from guichet.accounts.models import Organisation
 from guichet.reports.attainment import attainment as attainment_report
 from guichet.reports.exports import csv_lines, json_chunks, ticket_outcomes
 from guichet.reports.forms import ReportForm
@@ -26,13 +33,6 @@ from guichet.reports.statements import SlaStatement, ticket_sla_statement
 from guichet.reports.timings import MAX_TIMING_TICKETS
 from guichet.tickets.models import Ticket
 from guichet.tickets.selectors import get_ticket, visible_organisations
-
-
-class SignedInRequest(HttpRequest):
-    """A request that reached a view behind `login_required`: its user is a signed-in `Person`,
-    never `AnonymousUser` (only the type says more than HttpRequest)."""
-
-    user: Person
 
 
 def _organisation_guard(request: SignedInRequest, form: ReportForm) -> None:
@@ -93,7 +93,6 @@ def attainment(request: SignedInRequest) -> HttpResponse:
 
 
 def _query_from(form: ReportForm) -> str:
-    from django.http import QueryDict
 
     query = QueryDict(mutable=True)
     cleaned = form.cleaned_data

@@ -6,6 +6,7 @@ Models hold data and simple derived facts; every write that changes a ticket goe
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -337,7 +338,6 @@ class AuditEntry(models.Model):
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # Stored under an opaque name: the client's file name is kept only as data, never as a path.
-    import uuid
 
     return f"attachments/{instance.message.ticket_id}/{uuid.uuid4().hex}"
 

@@ -11,13 +11,14 @@ import logging
 
 from django.tasks import task
 
+from guichet.tickets.services import deliver_held_messages, sweep_sla
+
 log = logging.getLogger(__name__)
 
 
 @task()
 def sweep_sla_task() -> dict[str, int]:
     """Warnings and breaches due by now (each recorded exactly once)."""
-    from guichet.tickets.services import sweep_sla
 
     counts = sweep_sla()
     if counts["warned"] or counts["breached"]:
@@ -28,7 +29,6 @@ def sweep_sla_task() -> dict[str, int]:
 @task()
 def deliver_held_messages_task() -> int:
     """Replies held outside the customer's business hours go out at the next opening (R-PRIO-7)."""
-    from guichet.tickets.services import deliver_held_messages
 
     delivered = deliver_held_messages()
     if delivered:

@@ -14,6 +14,7 @@ from guichet.accounts.models import Person
 from guichet.api import present
 from guichet.api.auth import request_person
 from guichet.api.errors import ApiError, not_found, responses
+from guichet.api.preview import preview_for
 from guichet.api.schemas import MAX_ID, Me, PreviewOut
 from guichet.tickets import selectors
 
@@ -39,7 +40,6 @@ def preview(
 ):
     """For each priority, the first-response target and due instant under the contract in force
     at `at`, as if a ticket were submitted then. Empty when no contract is in force."""
-    from guichet.api.preview import preview_for
 
     viewer = person(request)
     when = (at or timezone.now()).astimezone(dt.UTC)

@@ -15,7 +15,7 @@ The functions live in modules by topic (`opening`, `conversation`, `workflow`, `
 
 from __future__ import annotations
 
-from guichet.tickets.services._base import MAX_ATTACHMENT_BYTES, ServiceError
+from guichet.tickets.services._base import ServiceError, max_attachment_bytes
 from guichet.tickets.services.conversation import (
     REPLY_CHANNELS,
     add_note,
@@ -32,7 +32,6 @@ from guichet.tickets.services.workflow import CUSTOMER_STATUSES, assign, change_
 
 __all__ = [
     "CUSTOMER_STATUSES",
-    "MAX_ATTACHMENT_BYTES",
     "REPLY_CHANNELS",
     "ServiceError",
     "add_note",
@@ -44,6 +43,7 @@ __all__ = [
     "downgrade_priority",
     "import_ticket",
     "log_call",
+    "max_attachment_bytes",
     "open_statuses",
     "open_ticket",
     "raise_priority",

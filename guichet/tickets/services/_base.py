@@ -287,12 +287,14 @@ def _sync_pause(ticket: Ticket, *, at: dt.datetime, actor: Person | None, reason
         _append(ticket, sla.Event.fact(kind, at, status=ticket.status), actor=actor, reason=reason)
 
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+def max_attachment_bytes() -> int:
+    """The largest attachment accepted: `GUICHET_MAX_ATTACHMENT_BYTES`, defined once in the settings."""
+    return int(settings.GUICHET_MAX_ATTACHMENT_BYTES)
 
 
 def _check_attachments(attachments: list[Any]) -> None:
     """Refuse oversized files before anything is written."""
-    limit = int(getattr(settings, "GUICHET_MAX_ATTACHMENT_BYTES", MAX_ATTACHMENT_BYTES))
+    limit = max_attachment_bytes()
     for upload in attachments:
         if (getattr(upload, "size", None) or 0) > limit:
             # In people's units ("10.0 MB", "10,0 Mo"), never "10485760 bytes".

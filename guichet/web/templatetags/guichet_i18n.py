@@ -12,6 +12,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from guichet import sla
+from guichet.contracts.models import Region
 
 register = template.Library()
 
@@ -53,7 +54,6 @@ def calendar_label(spec: dict | None) -> str:
     ledger stored (the core's own calendar name is English, for logs and the CLI)."""
     if not spec:
         return ""
-    from guichet.contracts.models import Region
 
     hours = spec.get("hours")
     if hours in HOURS_LABELS:

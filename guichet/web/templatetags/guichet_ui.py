@@ -7,7 +7,8 @@ import datetime as dt
 import zoneinfo
 
 from django import template
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from guichet.web import timefmt
@@ -107,7 +108,6 @@ def seconds_until(value: dt.datetime | None, now: dt.datetime) -> str:
 def select_field(field) -> str:
     """A <select> for a bound choice field, built in Python: Django's widget templates render each
     <option> through a template, which costs milliseconds per hundred options (the queue filters)."""
-    from django.utils.html import format_html, format_html_join
 
     current = field.value()
     current = "" if current is None else str(current)
@@ -130,6 +130,5 @@ def select_field(field) -> str:
 
 
 def mark_safe_str(value: str):
-    from django.utils.safestring import mark_safe
 
     return mark_safe(value)  # built from an auto id only

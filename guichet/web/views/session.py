@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django_htmx.middleware import HtmxDetails
 
-from guichet.accounts.models import Person
+from guichet.accounts import http as accounts_http
 
 
 class HtmxRequest(HttpRequest):
@@ -20,11 +20,8 @@ class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-class SignedInRequest(HtmxRequest):
-    """A request that reached a view behind `login_required` or a role decorator below: its user
-    is a signed-in `Person`, never `AnonymousUser` (only the type says more than HttpRequest)."""
-
-    user: Person
+class SignedInRequest(HtmxRequest, accounts_http.SignedInRequest):
+    """A signed-in person's request (guichet.accounts.http) that may come from HTMX."""
 
 
 class LoginView(auth_views.LoginView):
