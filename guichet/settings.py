@@ -212,6 +212,10 @@ LOCALE_PATHS = [BASE_DIR / "guichet" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date and time format per language for every screen (guichet/web/formats, docs/ui.md).
+FORMAT_MODULE_PATH = ["guichet.web.formats"]
+# Form fields rendered with one wrapper each (label, help, errors, control): guichet/web/forms.py.
+FORM_RENDERER = "guichet.web.forms.FormRenderer"
 
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -113,6 +113,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 skip_or_fail(reason)
 
 
+# --- Isolation --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _language_and_zone_reset() -> Iterator[None]:
+    """A request activates its person's language and zone in the test's thread (the locale and
+    person middleware) and nothing deactivates them: without this, a test that reads a French page
+    leaves the tests after it in French."""
+    yield
+    from django.utils import timezone, translation
+
+    translation.deactivate()
+    timezone.deactivate()
+
+
 # --- Settings ---------------------------------------------------------------------------------------
 
 

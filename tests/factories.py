@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.utils import timezone
+
 from guichet.accounts.models import Organisation, Person, Role
 from guichet.contracts.models import Contract, HoursOption, Region
 from guichet.tickets import services
@@ -123,3 +125,14 @@ def open_for(agent: Person, requester: Person, priority="P3", channel="portal", 
 def event_kinds(ticket: Ticket) -> list[str]:
     """The kinds of the ticket's SLA events, in ledger order."""
     return list(ticket.sla_events.order_by("seq").values_list("kind", flat=True))
+
+
+def night_zone() -> str:
+    """A time zone where it is night on a weekday now, whatever the hour the suite runs at: for
+    tests of what happens outside a customer's business hours (R-PRIO-7) at the real `now`."""
+    for offset in range(-12, 15):
+        name = f"Etc/GMT{'+' if offset <= 0 else '-'}{abs(offset)}"  # POSIX signs are reversed
+        local = timezone.now().astimezone(zoneinfo.ZoneInfo(name))
+        if local.hour < 7 and local.weekday() < 5:
+            return name
+    return "Etc/GMT+12"  # no weekday night anywhere: a weekend, closed all the same

@@ -80,6 +80,8 @@ def ticket(t: Ticket, viewer: Person) -> dict:
             "due_at": t.sla_due_at,
             "warn_at": t.sla_warn_at,
             "breached_at": t.sla_breached_at,
+            # Set by selectors.with_held_response (the API's reads); a ticket just opened has none.
+            "response_held_until": getattr(t, "response_held_until", None),
         },
     }
 
@@ -111,6 +113,7 @@ TICKET_VALUES = (
     "sla_due_at",
     "sla_warn_at",
     "sla_breached_at",
+    "response_held_until",
 )
 
 
@@ -157,6 +160,7 @@ def ticket_from_values(row: dict, viewer: Person) -> dict:
             "due_at": row["sla_due_at"],
             "warn_at": row["sla_warn_at"],
             "breached_at": row["sla_breached_at"],
+            "response_held_until": row["response_held_until"],
         },
     }
 

@@ -97,6 +97,9 @@ class TicketSla(Schema):
     due_at: dt.datetime | None
     warn_at: dt.datetime | None
     breached_at: dt.datetime | None
+    # The first response was written outside the customer's business hours on a P3/P4 and is held
+    # until this instant (R-PRIO-7): answered, not yet delivered. Null once delivered.
+    response_held_until: dt.datetime | None = None
 
 
 class TicketOut(Schema):
@@ -183,6 +186,9 @@ class CallIn(Schema):
     phone_number: str = Field(min_length=1, max_length=32)
     duration_seconds: int = Field(ge=0, le=24 * 3600)
     summary: str = Field(min_length=1, max_length=100_000)
+    # R-PRIO-7: true when the customer called the desk. An outbound call (the default) on a P3/P4
+    # ticket outside the customer's business hours is refused (409).
+    inbound: StrictBool = False
     at: AwareDatetime | None = None
 
 

@@ -183,8 +183,14 @@ class Contract(models.Model):
             sla.calendar_for(
                 "8x5", self.region, self.time_zone, self.holiday_country, self.holiday_subdivision or None
             )
+            # Stored as the holidays library spells them ("on" is Ontario, "ON"): what the screens
+            # and the SLA ledger show.
+            country, subdivision = sla.normalise_country(
+                self.holiday_country, self.holiday_subdivision or None
+            )
         except sla.SlaError as exc:
             raise ValidationError(str(exc)) from exc
+        self.holiday_country, self.holiday_subdivision = country, subdivision or ""
         for key, minutes in (self.target_overrides or {}).items():
             if key not in Priority.values or not isinstance(minutes, int) or not 0 < minutes <= 60 * 24 * 365:
                 raise ValidationError(

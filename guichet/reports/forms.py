@@ -39,11 +39,14 @@ class ReportForm(forms.Form):
         super().__init__(data, **kwargs)
         self.person = person
         # "from"/"to" are Python keywords, hence fields added by name.
+        # <input type=date> takes ISO values only, whatever the language (French would write 01/11/2026).
         self.fields["from"] = forms.DateField(
-            label=_("From (submitted on or after)"), widget=forms.DateInput(attrs={"type": "date"})
+            label=_("From (submitted on or after)"),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
         self.fields["to"] = forms.DateField(
-            label=_("To (submitted on or before)"), widget=forms.DateInput(attrs={"type": "date"})
+            label=_("To (submitted on or before)"),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         )
         if not person.is_customer:
             self.fields["organisation"] = forms.ModelChoiceField(

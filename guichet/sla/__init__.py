@@ -25,7 +25,7 @@ from guichet.sla.errors import (
     UnknownTimezoneError,
 )
 from guichet.sla.explain import Explanation
-from guichet.sla.holidays_source import HolidaySource
+from guichet.sla.holidays_source import HolidaySource, localised_names, normalise_country
 from guichet.sla.ledger import Breach, Event, EventKind, LedgerState, replay, replay_steps
 from guichet.sla.policy import (
     DEFAULT_POLICY,
@@ -75,6 +75,8 @@ __all__ = [
     "Window",
     "calendar_for",
     "first_response_due",
+    "localised_names",
+    "normalise_country",
     "replay",
     "replay_steps",
     "resolve",

@@ -150,3 +150,59 @@ class HolidaySource:
 
 
 NO_HOLIDAYS = HolidaySource()
+
+
+def _language_for(country: str, language: str, supported: Iterable[str]) -> str | None:
+    """The `holidays` package's name for `language` ("fr", "en") in `country`: the language itself,
+    else its variant for the country ("en_CA"), else its first variant ("en_US"); None if none."""
+    offered = list(supported)
+    base = language.split("-")[0].split("_")[0].lower()
+    if base in offered:
+        return base
+    variants = [code for code in offered if code.lower().startswith(f"{base}_")]
+    for code in variants:
+        if code.upper().endswith(f"_{country.upper()}"):
+            return code
+    return variants[0] if variants else None
+
+
+@cache
+def _named_in(
+    country: str, subdivision: str | None, years: tuple[int, ...], language: str
+) -> dict[date, str]:
+    probe = holidays_pkg.country_holidays(country, subdiv=subdivision, years=years[0])
+    wanted = _language_for(country, language, getattr(probe, "supported_languages", ()) or ())
+    if wanted is None:
+        return {}
+    named = holidays_pkg.country_holidays(country, subdiv=subdivision, years=years, language=wanted)
+    return dict(named.items())
+
+
+def localised_names(
+    country: str | None,
+    subdivision: str | None,
+    days: Mapping[date, str],
+    language: str,
+    keep: Iterable[date] = (),
+) -> dict[date, str]:
+    """`days` (a calendar's closed days and their names) named in the reader's `language` where the
+    ``holidays`` package has that language for the country; the days in `keep` (names a contract
+    gave its own closed days) and the days the package does not know keep the name they have.
+
+    >>> from datetime import date
+    >>> localised_names("FR", None, {date(2026, 7, 14): "Fête nationale"}, "en")
+    {datetime.date(2026, 7, 14): 'National Day'}
+    >>> localised_names("CA", "ON", {date(2026, 7, 1): "Canada Day"}, "fr")
+    {datetime.date(2026, 7, 1): 'Fête du Canada'}
+    >>> localised_names("US", None, {date(2026, 7, 4): "Independence Day"}, "fr")
+    {datetime.date(2026, 7, 4): 'Independence Day'}
+    """
+    if not days or not country:
+        return dict(days)
+    try:
+        code, sub = normalise_country(country, subdivision)
+        named = _named_in(code, sub, tuple(sorted({d.year for d in days})), language)
+    except (UnknownCountryError, UnknownSubdivisionError, NotImplementedError, KeyError, ValueError):
+        return dict(days)
+    own = set(keep)
+    return {day: (name if day in own or day not in named else named[day]) for day, name in days.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 
 from guichet.accounts.models import Organisation, Person
 from guichet.contracts.models import Contract
@@ -70,6 +70,25 @@ def visible_tickets(person: Viewer) -> QuerySet[Ticket]:
         # Exact match on the organisation's primary key: no name or domain matching.
         return tickets.filter(organisation_id=organisation_id)
     return tickets.none()
+
+
+def with_held_response(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate `response_held_until`: when the first response, written outside the customer's
+    business hours on a P3/P4 and held (R-PRIO-7), reaches the customer; None once it has been
+    delivered, or when there is no held first response. The clock counts the response from when it
+    was written ("Met"), but until then the customer has seen no reply: the portal and the API say
+    "answered, delivered at …" rather than "Met"."""
+    held = (
+        Message.objects.filter(
+            ticket_id=OuterRef("pk"),
+            created_at=OuterRef("first_response_at"),
+            deliver_at__isnull=False,
+            delivered_at__isnull=True,
+        )
+        .order_by()
+        .values("deliver_at")[:1]
+    )
+    return tickets.annotate(response_held_until=Subquery(held))
 
 
 def get_ticket(person: Viewer, pk: int) -> Ticket:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guichet.tickets.models import SlaState, Ticket
-from guichet.web.templatetags.guichet_ui import duration, in_zone
+from guichet.web.timefmt import duration_text, short_datetime_text
 
 # How far ahead to look for the next open/close boundary. The list is re-rendered every 30 s.
 BOUNDARY_HORIZON = dt.timedelta(days=14)
@@ -35,9 +35,23 @@ class ClockView:
     def ticking(self) -> bool:
         return self.remaining_seconds is not None and self.state in {"running", "warning", "breached"}
 
+    @property
+    def idle(self) -> bool:
+        """Running, but the ticket's support hours are closed now: no business time passes."""
+        return self.ticking and self.open_now is False and (self.remaining_seconds or 0) > 0
+
+    @property
+    def css(self) -> str:
+        return f"clock-{self.state}" + (" clock-idle" if self.idle else "")
+
     # Texts computed here rather than in the template: the queue shows fifty of them per refresh.
+    # They say which state the clock is in and count business time (hours and minutes, never
+    # days): "Outside support hours · 24 h 00 min left · counting from Mon 09:00", never
+    # "Running – 1 d 0 h left (paused…)".
     @cached_property
     def label(self) -> str:
+        if self.idle and self.state == SlaState.RUNNING:
+            return str(gettext_lazy("Outside support hours"))
         labels = {
             "warning": gettext_lazy("Warning"),
             SlaState.BREACHED: gettext_lazy("Breached"),
@@ -50,28 +64,29 @@ class ClockView:
 
     @cached_property
     def text(self) -> str:
-
         remaining = self.remaining_seconds
         if remaining is None:
             return ""
         if self.state == SlaState.PAUSED:
-            return _("%s left when the clock resumes") % duration(remaining)
+            return _("%s left when the clock resumes") % duration_text(remaining)
         if not self.ticking:
             return ""
         if remaining >= 0:
-            text = _("%s left") % duration(remaining)
-        else:
-            text = _("overdue by %s") % duration(remaining)
-        if not self.open_now:
-            text += " (" + _("paused: outside support hours") + ")"
-        return text
+            return _("%s left") % duration_text(remaining)
+        return _("overdue by %s") % duration_text(remaining)
+
+    @cached_property
+    def note(self) -> str:
+        """When a clock outside its support hours starts counting again."""
+        if not self.idle or self.boundary is None:
+            return ""
+        return _("counting from %s") % short_datetime_text(self.boundary)
 
     @cached_property
     def due_text(self) -> str:
-
         if self.due_at is None or self.state in {SlaState.FULFILLED, SlaState.FULFILLED_LATE}:
             return ""
-        return _("due %s") % in_zone(self.due_at)
+        return _("due %s") % short_datetime_text(self.due_at)
 
 
 class CalendarCache:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.models import Language, Organisation, Person, Role, validate_time_zone
@@ -22,6 +23,24 @@ def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
     if not isinstance(field, forms.ChoiceField):
         raise TypeError(f"{type(form).__name__}.{name} is not a choice field")
     return field
+
+
+class FormRenderer(DjangoTemplates):
+    """settings.FORM_RENDERER: `as_field_group` renders web/forms/field.html, one wrapper per field
+    (label, help, errors, control), so fields laid out side by side stay apart."""
+
+    field_template_name = "web/forms/field.html"
+
+
+class IsoDateInput(forms.DateInput):
+    """`<input type=date>` accepts an ISO value only (2026-11-01): written so in every language.
+    A localised value ("01/11/2026" in French) shows an empty field, and saving the form erases
+    the date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 MAX_ATTACHMENTS = 10
@@ -121,6 +140,16 @@ class CallForm(PrefixedIds, forms.Form):
     caller = forms.CharField(label=_("Caller"), max_length=200)
     phone_number = forms.CharField(label=_("Number"), max_length=32)
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=0, max_value=24 * 60)
+    # R-PRIO-7: on P3/P4 the desk calls the customer only in their business hours; the customer
+    # may call at any time. Asked every time, never assumed.
+    direction = forms.ChoiceField(
+        label=_("Who called?"),
+        choices=[
+            ("inbound", _("The customer called us (inbound)")),
+            ("outbound", _("We called the customer (outbound)")),
+        ],
+        widget=forms.RadioSelect,
+    )
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea, max_length=100_000)
 
 
@@ -219,21 +248,21 @@ class ContractForm(forms.ModelForm):
             "closed_unanswered_missed",
         ]
         widgets = {
-            "valid_from": forms.DateInput(attrs={"type": "date"}),
-            "valid_until": forms.DateInput(attrs={"type": "date"}),
+            "valid_from": IsoDateInput(),
+            "valid_until": IsoDateInput(),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         overrides = (self.instance.target_overrides or {}) if self.instance else {}
         for priority in Priority.values:
+            # Laid out as one group under "Target overrides (minutes …)": the label is the priority.
             self.fields[f"target_{priority}"] = forms.IntegerField(
-                label=_("%(p)s target override (minutes)") % {"p": priority},
+                label=Priority(priority).label,
                 min_value=1,
                 max_value=60 * 24 * 365,
                 required=False,
                 initial=overrides.get(priority),
-                help_text=_("Empty: the plan's default target."),
             )
 
     def clean_holiday_country(self) -> str:
@@ -260,7 +289,7 @@ class HolidayOverrideForm(forms.ModelForm):
     class Meta:
         model = HolidayOverride
         fields = ["date", "name", "closed"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"date": IsoDateInput()}
         labels = {"closed": _("Closed that day (untick: open despite a public holiday)")}
 
 
@@ -303,7 +332,7 @@ class PersonForm(forms.ModelForm):
 
 
 class CalendarPreviewForm(forms.Form):
-    week = forms.DateField(label=_("Any day of the week"), widget=forms.DateInput(attrs={"type": "date"}))
+    week = forms.DateField(label=_("Any day of the week"), widget=IsoDateInput())
     priority = forms.ChoiceField(label=_("Clock of priority"), choices=Priority.choices, initial="P1")
 
     @property

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from guichet.api.schemas import TicketPage
+from guichet.tickets import services
 from guichet.tickets.models import AuditEntry, ContactAttempt, Message, MessageKind, SlaEvent, Ticket
 
 from .conftest import SUBMITTED, open_ticket
@@ -447,3 +449,47 @@ def test_sla_of_a_paused_clock(world):
     assert later["elapsed_seconds"] == paused["elapsed_seconds"]  # the clock does not move while paused
     kinds = [e["kind"] for e in agent.get(f"/tickets/{ticket.pk}/sla/events").json()]
     assert kinds[-1] == "paused"
+
+
+def _saturday(zone: str) -> dt.datetime:
+    return dt.datetime(2026, 3, 14, 10, 0, tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+def test_issue_11_defect_2_a_held_first_response_is_answered_not_delivered(world):
+    """R-PRIO-7 holds the answer until Monday: the customer's API says when it arrives, not just "met"."""
+    saturday = _saturday("Europe/Paris")
+    ticket = open_ticket(world.alice, "Export question", by=world.agent, submitted_at=saturday)
+    services.add_reply(
+        actor=world.agent, ticket=ticket, body="Here is how.", at=saturday + dt.timedelta(hours=1)
+    )
+    alice = world.api("alice")
+    monday_9_paris = dt.datetime(2026, 3, 16, 8, 0, tzinfo=dt.UTC)
+    detail = alice.get(f"/tickets/{ticket.pk}").json()
+    assert detail["sla"]["state"] == "fulfilled"  # the clock counts the answer from when it was written
+    assert dt.datetime.fromisoformat(detail["sla"]["response_held_until"]) == monday_9_paris
+    listed = {t["id"]: t for t in alice.get("/tickets", limit=100).json()["items"]}
+    assert listed[ticket.pk]["sla"] == detail["sla"]
+    bodies = [m["body"] for m in alice.get(f"/tickets/{ticket.pk}/messages").json()["items"]]
+    assert "Here is how." not in bodies
+    services.deliver_held_messages(now=monday_9_paris)
+    detail = alice.get(f"/tickets/{ticket.pk}").json()
+    assert detail["sla"]["response_held_until"] is None
+    assert "Here is how." in [m["body"] for m in alice.get(f"/tickets/{ticket.pk}/messages").json()["items"]]
+
+
+def test_issue_11_defect_6_calls_outside_business_hours_on_p3_must_be_inbound(world):
+    saturday = _saturday("America/Toronto")
+    ticket = open_ticket(world.bob, "Question", by=world.agent, submitted_at=saturday)  # Premium, P3
+    call = {
+        "caller": "Bob",
+        "phone_number": "+1 416 555 0100",
+        "duration_seconds": 120,
+        "summary": "Asked about exports",
+        "at": (saturday + dt.timedelta(hours=1)).isoformat(),
+    }
+    api = world.api("agent")
+    outbound = api.post(f"/tickets/{ticket.pk}/calls", call)
+    assert outbound.status_code == 409 and "business hours" in outbound.content.decode()
+    assert not Message.objects.filter(ticket=ticket, kind=MessageKind.CALL).exists()
+    inbound = api.post(f"/tickets/{ticket.pk}/calls", call | {"inbound": True})
+    assert inbound.status_code == 201, inbound.content

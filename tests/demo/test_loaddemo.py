@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from guichet.accounts.models import Organisation, Person
 from guichet.demo.management.commands.loaddemo import DEMO_PASSWORD
 from guichet.tickets import ledger
-from guichet.tickets.models import SlaEvent, SlaState, Ticket
+from guichet.tickets.models import Message, MessageKind, SlaEvent, SlaState, Ticket
 
 
 def load(*args: str) -> str:
@@ -41,6 +41,10 @@ def test_loaddemo_builds_a_living_desk(db):
     } <= states
     kinds = set(SlaEvent.objects.values_list("kind", flat=True))
     assert {"applied", "warned", "breached", "fulfilled", "paused", "downgraded", "raised", "no_sla"} <= kinds
+    # Issue 11, defect 9: French customers' tickets are acknowledged in French, though the loader
+    # runs in English.
+    french = Message.objects.filter(kind=MessageKind.AUTO, ticket__requester__username="client.fr")
+    assert french.exists() and all(m.body.startswith("Nous avons bien reçu") for m in french)
     # The ledger is real: every cache equals its replay.
     for ticket in tickets:
         replay = ledger.replay(ticket.sla_events.order_by("seq"))

@@ -316,8 +316,8 @@ PAGES = {
     ),
     "desk_queue": (
         "agent",
-        ["File de l'équipe", "Temps restant", "Heure du client"],
-        ["Team queue", "Time left", "Skip to content"],
+        ["File de l'équipe", "Temps ouvré restant", "Heure du client"],
+        ["Team queue", "Business time left", "Skip to content"],
     ),
 }
 
@@ -375,6 +375,17 @@ def test_audit_trail_shows_french_labels(client, french_world):
     _customer, agent = french_world
     client.force_login(agent)
     page = _page(client, reverse("desk_ticket", args=[Ticket.objects.get().pk]), "fr")
-    assert "(Ticket ouvert)" in page and "Journal d'audit" in page
+    assert ">Ticket ouvert</strong>" in page and "Journal d'audit" in page
     english = _page(client, reverse("desk_ticket", args=[Ticket.objects.get().pk]), "en")
-    assert "(Ticket opened)" in english
+    assert ">Ticket opened</strong>" in english
+
+
+def test_french_never_guarantees_a_response_time():
+    """R-PLAN-4: the vendor "makes every effort" to meet its targets; "Première réponse garantie"
+    promised more (issue 11, defect 9)."""
+    promises = [
+        e.msgid
+        for e in messages(parse_po(PO_FILE))
+        if re.search(r"garanti", " ".join(e.msgstr.values()), re.I)
+    ]
+    assert not promises

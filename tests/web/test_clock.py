@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from guichet.web.clock import CalendarCache, clock_view
 from guichet.web.templatetags.guichet_ui import duration
@@ -23,7 +24,25 @@ def test_basic_p2_on_a_saturday_is_paused_until_monday_opening(world):
     assert clock.remaining_seconds == 2 * 3600
     assert clock.open_now is False
     assert clock.boundary == dt.datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)
-    assert "paused: outside support hours" in clock.text
+
+
+def test_issue_11_defect_5_a_clock_outside_its_hours_says_so_in_business_time(world):
+    """Not "Running – 1 d 0 h left (paused…)": the state it is in, business hours, when it counts."""
+    ticket = open_ticket(world.basic_customer, "P3")  # 24 business hours on 8 × 5
+    saturday = dt.datetime(2026, 11, 21, 12, 0, tzinfo=PARIS)
+    ticket.sla_due_at = dt.datetime(2026, 11, 25, 17, 0, tzinfo=PARIS)  # Mon–Wed: 3 × 8 h
+    ticket.sla_warn_at = ticket.sla_warned_at = None
+    with translation.override("en"), timezone.override(PARIS):
+        clock = clock_view(ticket, CalendarCache(), saturday)
+        assert clock.idle and "clock-idle" in clock.css
+        assert clock.label == "Outside support hours"
+        assert clock.text == "24 h 00 min left"
+        assert clock.note == "counting from Mon 23 Nov, 09:00 CET"
+        assert "paused" not in clock.text and " d " not in clock.text
+    monday = dt.datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
+    with translation.override("en"):
+        open_clock = clock_view(ticket, CalendarCache(), monday)
+        assert open_clock.label == "Running" and not open_clock.idle and open_clock.note == ""
 
 
 def test_open_calendar_counts_down_to_its_closing(world):
@@ -61,7 +80,9 @@ def test_duration_texts():
     assert duration(59) == "59 s"
     assert duration(3 * 60) == "3 min"
     assert duration(3600 + 5 * 60) == "1 h 05 min"
-    assert duration(2 * 86400 + 3 * 3600) == "2 d 3 h"
+    # Business time is counted in hours: 24 business hours are three days of 8 × 5, not "1 d".
+    assert duration(24 * 3600) == "24 h 00 min"
+    assert duration(2 * 86400 + 3 * 3600) == "51 h 00 min"
     assert duration(dt.timedelta(minutes=-10)) == "10 min"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django.urls import reverse
 
 from guichet.accounts.models import Organisation, Person
@@ -99,3 +102,57 @@ def test_people_and_roles(client, world):
     bad = data | {"username": "lost", "role": "customer"}
     assert refused(client.post(reverse("manage_person_new"), bad))
     assert not Person.objects.filter(username="lost").exists()
+
+
+def test_issue_11_defect_1_a_contract_saved_in_french_keeps_its_dates(client, world):
+    """French rendered the dates as 01/11/2026: <input type=date> showed them empty, and saving the
+    form (say after retyping the start date) erased "valid until"."""
+    from tests.web.browser_form import submitted
+
+    contract = world.premium.contracts.get()
+    contract.valid_from, contract.valid_until = dt.date(2026, 11, 1), dt.date(2027, 10, 31)
+    contract.save()
+    before = Contract.objects.filter(pk=contract.pk).values().get()
+    world.admin.language = "fr"
+    world.admin.save()
+    client.force_login(world.admin)
+    url = reverse("manage_contract", args=[contract.pk])
+    page = client.get(url)
+    assert '<html lang="fr">' in page.content.decode()
+    form = submitted(page.content.decode())
+    assert form.shown_dates == {"valid_from": "2026-11-01", "valid_until": "2027-10-31"}
+    fields = dict(form.fields) | {"valid_from": "2026-11-01"}  # the start date retyped
+    response = client.post(url, fields)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert Contract.objects.filter(pk=contract.pk).values().get() == before
+
+
+def test_issue_11_defect_8_target_overrides_are_one_labelled_group_of_fields(client, world):
+    """They rendered as one jumbled row of labels and inputs: each is now its own field in a group."""
+    client.force_login(world.admin)
+    html = client.get(reverse("manage_contract", args=[world.premium.contracts.get().pk])).content.decode()
+    group = html[html.index('<fieldset id="target-overrides">') :]
+    group = group[: group.index("</fieldset>")]
+    assert "<legend>Target overrides (minutes of business time)</legend>" in group
+    fields = re.findall(r'<div class="field">(.*?)</div>', group, re.S)
+    assert len(fields) == 4
+    for priority, field in zip(("P1", "P2", "P3", "P4"), fields, strict=True):
+        assert (
+            f'<label for="id_target_{priority}">{priority} – ' in field
+            and f'id="id_target_{priority}"' in field
+        )
+
+
+def test_issue_11_defect_9_holiday_names_in_the_readers_language_in_the_calendar_preview(client, world):
+    from tests.factories import make_org
+
+    canada = make_org("Maple", "basic", tz="America/Toronto", country="CA", subdivision="ON")
+    url = reverse("manage_calendar", args=[canada.contracts.get().pk]) + "?week=2026-07-01&priority=P3"
+    world.admin.language = "fr"
+    world.admin.save()
+    client.force_login(world.admin)
+    html = client.get(url).content.decode()
+    assert "Fête du Canada" in html and "Canada Day" not in html
+    world.admin.language = "en"
+    world.admin.save()
+    assert "Canada Day" in client.get(url).content.decode()

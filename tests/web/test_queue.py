@@ -112,3 +112,23 @@ def test_search_finds_subjects_and_messages(client, world):
     assert ticket_ids(client.get(reverse("desk_search") + "?q=printer").content.decode()) == [hit.pk]
     page = client.get(reverse("desk_search") + "?q=smoke").content.decode()
     assert "Matching messages" in page and "smoke everywhere" in page
+
+
+def test_issue_11_defect_5_the_customers_office_hours_are_not_a_clock_state(client, world):
+    """An "Outside business hours" badge on a Premium P1 whose 24 × 7 clock runs contradicted the
+    clock: the customer's office hours are told as such, and only matter for P3/P4 (held replies)."""
+    from guichet.contracts.models import Plan
+    from tests.factories import make_org, make_person, night_zone
+
+    org = make_org("Night Owl", Plan.PREMIUM, tz=night_zone())
+    owl = make_person("owl", org=org, phone="+1 555 0100")
+    p1 = open_ticket(owl, "P1", subject="Down at night")
+    p3 = open_ticket(owl, "P3", subject="Question at night")
+    client.force_login(world.agent)
+    html = client.get(reverse("desk_queue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = {t.pk: html[html.index(f'data-ticket-id="{t.pk}"') :].split("</tr>")[0] for t in (p1, p3)}
+    assert "Outside business hours" not in html
+    assert (
+        ">Running</span>" in row[p1.pk] and "office closed" in row[p1.pk] and "Replies held" not in row[p1.pk]
+    )
+    assert "Replies held" in row[p3.pk] and ">Outside support hours</span>" in row[p3.pk]

@@ -64,7 +64,7 @@ def person(request: HttpRequest) -> Person:
 
 
 def visible(request: HttpRequest):
-    return selectors.visible_tickets(person(request))
+    return selectors.with_held_response(selectors.visible_tickets(person(request)))
 
 
 def get_ticket(request: HttpRequest, ticket_id: DbId, *, related: bool = True) -> Ticket:
@@ -252,6 +252,7 @@ def log_call(request: HttpRequest, ticket_id: DbId, payload: CallIn):
         phone_number=payload.phone_number,
         duration_seconds=payload.duration_seconds,
         summary=payload.summary,
+        inbound=payload.inbound,
         at=payload.at,
     )
     return Status(201, present.message(message))

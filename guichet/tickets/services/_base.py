@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -321,8 +322,10 @@ def _check_attachments(attachments: list[Any]) -> None:
     limit = max_attachment_bytes()
     for upload in attachments:
         if (getattr(upload, "size", None) or 0) > limit:
+            # In people's units ("10.0 MB", "10,0 Mo"), never "10485760 bytes".
             raise ServiceError(
-                _("“%(name)s” is too large (at most %(n)s bytes).") % {"name": upload.name, "n": limit},
+                _("“%(name)s” is too large (at most %(size)s).")
+                % {"name": upload.name, "size": filesizeformat(limit)},
                 code="too_large",
             )
 

@@ -202,9 +202,14 @@ def log_call(
     phone_number: str,
     duration_seconds: int,
     summary: str,
+    inbound: bool = False,
     at: dt.datetime | None = None,
 ) -> Message:
-    """A phone conversation (Premium only, R-PLAN-2). For Premium it counts as a response."""
+    """A phone conversation (Premium only, R-PLAN-2). For Premium it counts as a response.
+
+    R-PRIO-7: on P3/P4 the team calls the customer only during the customer's business hours, so an
+    outbound call (`inbound=False`, the default: the desk's own call) outside them is refused; a
+    call the customer made (`inbound=True`) is always recorded."""
     _require_staff(actor)
     caller = _clean_text(caller, _("Caller"), max_length=200)
     summary = _clean_text(summary, _("Summary"))
@@ -215,6 +220,15 @@ def log_call(
         raise ServiceError(_("The duration must be between 0 and 86400 seconds."), code="duration")
     with ticket_change(actor=actor, ticket=ticket, at=at, check=_check_phone_support) as change:
         locked, when = change.ticket, change.at
+        if not inbound and _contact_window_opens(locked, when) is not None:
+            raise ServiceError(
+                _(
+                    "On P3 and P4 tickets the customer is called only during their business hours "
+                    "(R-PRIO-7): an outbound call cannot be logged now. If the customer called you, "
+                    "log it as an inbound call."
+                ),
+                code="outside_hours",
+            )
         message = Message.objects.create(
             ticket=locked,
             author=actor,
@@ -231,7 +245,10 @@ def log_call(
         _publish(AgentResponded(ticket_id=locked.pk, at=when, agent_id=actor.pk, message_id=message.pk))
         if locked.status == Status.NEW:
             locked.status = Status.OPEN
-        change.audit("message.call", changes={"message": message.pk, "seconds": duration_seconds})
+        change.audit(
+            "message.call",
+            changes={"message": message.pk, "seconds": duration_seconds, "inbound": bool(inbound)},
+        )
     return message
 
 

@@ -8,8 +8,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from guichet import fastsql, sla
@@ -169,12 +170,16 @@ def open_ticket(
             delivered_at=at,
         )
         # An automatic acknowledgement: confirms receipt, never counts as a response (R-PLAN-3).
-        # It answers the customer's own action, so it is not held by the contact window.
+        # It answers the customer's own action, so it is not held by the contact window. Stored
+        # text, so written in the requester's language (not the language of whoever opened it:
+        # an agent, the demo loader, an English API client).
+        with translation.override(requester.language or settings.LANGUAGE_CODE):
+            acknowledgement_text = str(_ACKNOWLEDGEMENT) % {"id": ticket.pk}
         acknowledgement = Message(
             ticket=ticket,
             kind=MessageKind.AUTO,
             channel=channel if channel != Channel.PHONE else Channel.EMAIL,
-            body=str(_ACKNOWLEDGEMENT) % {"id": ticket.pk},
+            body=acknowledgement_text,
             created_at=at,
             delivered_at=at,
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from guichet import sla
@@ -146,16 +147,14 @@ def downgrade_priority(
         event = sla.Event.priority_change(sla.EventKind.DOWNGRADED, when, new, terms, **facts)
         _append(locked, event, actor=actor, reason=reason)
         _publish(PriorityChanged(ticket_id=locked.pk, at=when, old=old, new=str(new), raised=False))
-        _customer_message(
-            locked,
-            author=None,
-            kind=MessageKind.AUTO,
-            channel=Channel.EMAIL,
-            body=str(
+        # Stored text for the customer: in the requester's language, not the agent's.
+        with translation.override(locked.requester.language or settings.LANGUAGE_CODE):
+            notice = str(
                 _("The priority of your request was lowered from %(old)s to %(new)s: %(reason)s")
                 % {"old": old, "new": new, "reason": reason}
-            ),
-            at=when,
+            )
+        _customer_message(
+            locked, author=None, kind=MessageKind.AUTO, channel=Channel.EMAIL, body=notice, at=when
         )
         change.audit(
             "ticket.priority_downgraded",

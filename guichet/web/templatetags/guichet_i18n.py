@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 from django import template
+from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from guichet import sla
 from guichet.contracts.models import Region
 
 register = template.Library()
@@ -53,5 +59,25 @@ def calendar_label(spec: dict | None) -> str:
     if hours in HOURS_LABELS:
         return str(HOURS_LABELS[hours])
     region = Region(spec["region"]).label if spec.get("region") in Region.values else spec.get("region", "")
-    place = "-".join(filter(None, [spec.get("country"), spec.get("subdivision")]))
+    country, subdivision = spec.get("country"), spec.get("subdivision")
+    if country:
+        # Ledgers written before contracts were normalised may hold "on" for Ontario.
+        with contextlib.suppress(sla.SlaError):
+            country, subdivision = sla.normalise_country(country, subdivision)
+    place = "-".join(filter(None, [country, subdivision]))
     return str(_("%(region)s, %(place)s public holidays excluded") % {"region": region, "place": place})
+
+
+# "de" and "que" before a vowel, once a name has been put into a French sentence.
+_ELIDABLE = re.compile(r"\b([Dd]e|[Qq]ue) (?=[aeiouàâäéèêëîïôöûüœæAEIOUÀÂÄÉÈÊËÎÏÔÖÛÜŒÆ])")
+
+
+@register.filter
+def elide(text: str) -> str:
+    """French elision where a name was filled in: "Tickets de Atelier" → "Tickets d'Atelier",
+    "de Érable" → "d'Érable" (a translator cannot elide before a name they do not know). Other
+    languages are unchanged. Only an apostrophe is inserted: safe text stays safe."""
+    if not (translation.get_language() or "").startswith("fr"):
+        return text
+    result = _ELIDABLE.sub(lambda m: m.group(1)[:-1] + "'", str(text))
+    return mark_safe(result) if isinstance(text, SafeData) else result  # only an apostrophe was added

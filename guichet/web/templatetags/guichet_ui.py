@@ -1,4 +1,5 @@
-"""Small presentation helpers: business durations, instants in a given zone, query strings."""
+"""Small presentation helpers: business durations, instants and dates (through `guichet.web.timefmt`,
+the one place that formats them), query strings."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import datetime as dt
 import zoneinfo
 
 from django import template
-from django.utils import formats
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+
+from guichet.web import timefmt
 
 register = template.Library()
 
@@ -25,25 +26,8 @@ def _seconds(value) -> int | None:
 
 @register.filter
 def duration(value) -> str:
-    """A business duration for people: "2 d 3 h", "1 h 05 min", "12 min", "40 s"."""
-    seconds = _seconds(value)
-    if seconds is None:
-        return ""
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return _("%(d)d %(unit)s %(h)d h") % {
-            "d": days,
-            "unit": pgettext("abbreviation of days", "d"),
-            "h": hours,
-        }
-    if hours:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
-    if minutes:
-        return _("%(m)d min") % {"m": minutes}
-    return _("%(s)d s") % {"s": secs}
+    """A business duration for people: "24 h 00 min", "1 h 05 min", "12 min", "40 s" (never days)."""
+    return timefmt.duration_text(_seconds(value))
 
 
 @register.filter
@@ -73,27 +57,30 @@ def minutes_duration(value) -> str:
 @register.filter
 def in_zone(value: dt.datetime | None, zone: str | zoneinfo.ZoneInfo | None = None) -> str:
     """An instant as wall time in `zone` (default: the active zone), with the zone's abbreviation."""
-    if value is None:
-        return ""
-    if zone is None or zone == "":
-        from django.utils import timezone
+    return timefmt.datetime_text(value, zone)
 
-        local = timezone.localtime(value)
-    else:
-        local = value.astimezone(zoneinfo.ZoneInfo(str(zone)) if isinstance(zone, str) else zone)
-    # Translators: date and time format (PHP-style, as Django's date filter) for due times.
-    text = formats.date_format(local, _("D j M Y, H:i"))
-    return f"{text} {local.tzname()}"
+
+@register.filter
+def when(value: dt.datetime | None, zone: str | zoneinfo.ZoneInfo | None = None) -> SafeString:
+    """ "12 min ago", the exact instant (in `zone`, default the viewer's) on hover: <time title>."""
+    return timefmt.time_html(value, zone)
+
+
+@register.filter
+def exact(value: dt.datetime | None, zone: str | zoneinfo.ZoneInfo | None = None) -> SafeString:
+    """The exact instant in `zone` inside <time datetime>: for due times, read exactly."""
+    return timefmt.exact_time_html(value, zone)
+
+
+@register.filter
+def day(value: dt.date | dt.datetime | None) -> str:
+    """A date in the language's one date format ("Sun 29 Nov 2026", "dim 29 nov. 2026")."""
+    return timefmt.date_text(value)
 
 
 @register.filter
 def iso(value: dt.datetime | None) -> str:
     return value.astimezone(dt.UTC).isoformat() if value else ""
-
-
-@register.filter
-def plural_days(value: int) -> str:
-    return ngettext("%(n)d day", "%(n)d days", value) % {"n": value}
 
 
 @register.simple_tag(takes_context=True)
@@ -107,11 +94,6 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if mapping else None
 
 
 @register.filter

@@ -15,9 +15,11 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from guichet import sla
 from guichet.accounts.models import Organisation, Person
 from guichet.contracts.models import Contract, HolidayOverride, Priority
 from guichet.web import forms
@@ -150,6 +152,10 @@ def calendar_preview(request: SignedInRequest, pk: int) -> HttpResponse:
             calendar.holidays.between(monday, monday + dt.timedelta(days=6))
             if not calendar.holidays.empty
             else {}
+        )
+        own = [o.date for o in contract.holiday_overrides.all() if o.closed]
+        holidays = sla.localised_names(
+            contract.holiday_country, contract.holiday_subdivision or None, holidays, get_language(), own
         )
         # Wall-clock labels in the contract's zone ("24:00" for an interval that runs to midnight).
         days = [

@@ -7,25 +7,28 @@ ServiceError is shown next to the form that caused it, and nothing is changed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.forms import BaseForm
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import Person, Role
 from guichet.contracts import priorities
 from guichet.contracts.models import Priority
-from guichet.tickets import ledger, selectors, services
+from guichet.tickets import selectors, services
 from guichet.tickets.models import Attachment, SlaState, Ticket
-from guichet.web import forms
+from guichet.web import forms, refusals, timefmt
 from guichet.web.clock import CalendarCache, clock_view
 from guichet.web.models import SavedView
+from guichet.web.sla_panel import delivery_hint, sla_panel_context
 from guichet.web.templatetags.guichet_ui import in_zone, seconds_until
 from guichet.web.views.session import SignedInRequest, agent_required
 
@@ -90,19 +93,35 @@ def queue_rows(tickets, now: dt.datetime) -> list[dict]:
     desk_url = reverse("desk_ticket", args=[0])[: -len("0/")]
     for ticket in tickets:
         hours = calendars.business_hours(ticket)
-        zone = ticket.contract.time_zone if ticket.contract else ticket.requester.time_zone
+        zone = ticket.contract.zone if ticket.contract else ticket.requester.time_zone
         clock = clock_view(ticket, calendars, now)
+        in_hours = hours.is_open(now) if hours is not None else None
+        wall = timefmt.local(now, zone)
         rows.append(
             {
                 "ticket": ticket,
                 "url": f"{desk_url}{ticket.pk}/",
                 "clock": clock,
                 "boundary_in": seconds_until(clock.boundary, now),
-                "customer_time": in_zone(now, zone),
-                "in_hours": hours.is_open(now) if hours is not None else None,
+                # The customer's wall clock, short: the date is the agent's, give or take a day.
+                "customer_time": f"{formats.date_format(wall, 'D H:i')} {wall.tzname()}",
+                "in_hours": in_hours,
+                # R-PRIO-7: on P3/P4 a reply written now waits for the customer's next opening.
+                "held": _held_until(ticket, hours, in_hours, now),
+                "updated": timefmt.time_html(ticket.updated_at, now=now),
             }
         )
     return rows
+
+
+def _held_until(ticket: Ticket, hours, in_hours: bool | None, now: dt.datetime) -> str:
+    contract = ticket.contract
+    if contract is None or in_hours is not False:
+        return ""
+    if not priorities.info(ticket.priority).business_hours_contact_only:
+        return ""
+    opening = timefmt.datetime_text(hours.next_open(now), contract.zone)
+    return _("A reply written now is delivered at %(at)s") % {"at": opening}
 
 
 @agent_required
@@ -212,60 +231,6 @@ def _ticket_for(request: SignedInRequest, pk: int) -> Ticket:
     return get_object_or_404(qs.prefetch_related("contract__holiday_overrides"), pk=pk)
 
 
-def delivery_hint(ticket: Ticket, now: dt.datetime) -> dict | None:
-    """R-PRIO-7 preview: when a public reply written now would reach the customer (the service's rule)."""
-    if not priorities.info(ticket.priority).business_hours_contact_only or ticket.contract_id is None:
-        return None
-    at = services.contact_window(ticket, now)
-    return {"now": True} if at is None else {"now": False, "at": at}
-
-
-def sla_panel_context(user: Person, ticket: Ticket, now: dt.datetime) -> dict:
-    events = list(selectors.visible_sla_events(user, ticket).select_related("actor"))
-    state = ledger.replay(events)
-    calendars = CalendarCache()
-    explanation = ledger.explain_data(state)
-    core = (explanation or {}).get("explanation")
-    return {
-        "ticket": ticket,
-        "clock": clock_view(ticket, calendars, now),
-        "state": state,
-        "elapsed": state.elapsed(now),
-        "remaining_paused": ticket.sla_remaining_seconds,
-        "events": events,
-        "explanation": explanation,
-        "explain_core": _readable_explanation(core) if core else None,
-        "running_periods": [
-            (dt.datetime.fromisoformat(r["start"]), dt.datetime.fromisoformat(r["end"]) if r["end"] else None)
-            for r in (explanation or {}).get("running", [])
-        ],
-        "customer_zone": ticket.contract.time_zone if ticket.contract else None,
-        "now": now,
-    }
-
-
-def _readable_explanation(data: dict) -> dict:
-    """The core's explanation with instants parsed back, for the template's timeline."""
-    parse = dt.datetime.fromisoformat
-    return {
-        "calendar": data["calendar"],
-        "timezone": data["timezone"],
-        "start": parse(data["start"]),
-        "due": parse(data["due"]) if data.get("due") else None,
-        "target_seconds": data["target_seconds"],
-        "intervals": [
-            {"start": parse(i["start"]), "end": parse(i["end"]), "seconds": i["seconds"]}
-            for i in data["intervals"]
-        ],
-        "holidays": [{"date": dt.date.fromisoformat(h["date"]), "name": h["name"]} for h in data["holidays"]],
-        "closed_days": [dt.date.fromisoformat(d) for d in data["closed_days"]],
-        "pauses": [
-            {"start": parse(p["start"]), "end": parse(p["end"]) if p.get("end") else None}
-            for p in data["pauses"]
-        ],
-    }
-
-
 def _ticket_context(request: SignedInRequest, ticket: Ticket, **bound_forms) -> dict:
     now = timezone.now()
     agents = list(_agents())
@@ -318,7 +283,9 @@ def _ticket_context(request: SignedInRequest, ticket: Ticket, **bound_forms) -> 
 @agent_required
 def ticket_page(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _ticket_for(request, pk)
-    return render(request, "web/desk/ticket.html", _ticket_context(request, ticket))
+    refused = refusals.restore(request, page=request.path, forms_by_key=ACTION_FORMS)
+    context = _ticket_context(request, ticket, **refused)
+    return render(request, "web/desk/ticket.html", context)
 
 
 @agent_required
@@ -341,22 +308,37 @@ def sla_panel(request: SignedInRequest, pk: int) -> HttpResponse:
     )
 
 
+# The form of each action, to show a refused one again on the ticket page (guichet.web.refusals).
+ACTION_FORMS: dict[str, Callable[[QueryDict], BaseForm]] = {
+    "reply_form": forms.ReplyForm,
+    "note_form": forms.NoteForm,
+    "call_form": forms.CallForm,
+    "status_form": forms.StatusForm,
+    "assign_form": lambda data: forms.AssignForm(data, agents=_agents()),
+    "raise_form": forms.RaiseForm,
+    "downgrade_form": forms.DowngradeForm,
+    "contact_form": forms.ContactAttemptForm,
+}
+ANCHORS = {"raise_form": "raise", "downgrade_form": "downgrade", "contact_form": "downgrade"}
+
+
 def _act(
     request: SignedInRequest, ticket: Ticket, form, form_key: str, action, success: str, tab: str = "reply"
 ):
-    """Run one service call for a valid form; on any error re-render the page with the form."""
+    """Run one service call for a valid form. A refusal goes back to the ticket page, which shows
+    the form as typed and why (never the action's own address: see guichet.web.refusals)."""
+    page = reverse("desk_ticket", args=[ticket.pk])
+    errors: list[str] = []
     if form.is_valid():
         try:
             action(form.cleaned_data)
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            errors = list(exc.messages)
         else:
             messages.success(request, success)
-            return HttpResponseRedirect(reverse("desk_ticket", args=[ticket.pk]))
-    ticket.refresh_from_db()
-    context = _ticket_context(request, ticket, **{form_key: form, "active_tab": tab})
-    return render(request, "web/desk/ticket.html", context)
+            return HttpResponseRedirect(page)
+    refusals.keep(request, page=page, form_key=form_key, errors=errors, tab=tab)
+    return HttpResponseRedirect(f"{page}#{ANCHORS.get(form_key, f'panel-{tab}')}")
 
 
 @agent_required
@@ -416,6 +398,7 @@ def log_call(request: SignedInRequest, pk: int) -> HttpResponse:
             phone_number=d["phone_number"],
             duration_seconds=d["duration_minutes"] * 60,
             summary=d["summary"],
+            inbound=d["direction"] == "inbound",
         ),
         _("Call logged."),
         "call",

@@ -13,17 +13,19 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from guichet import sla
 from guichet.accounts.models import Person
 from guichet.contracts import priorities
 from guichet.contracts.models import Contract, Priority, contract_in_force
 from guichet.tickets import selectors, services
 from guichet.tickets.models import Attachment, SlaEventKind, Ticket
-from guichet.web import forms
+from guichet.web import forms, refusals
 from guichet.web.views.session import SignedInRequest, customer_required
 
 PAGE_SIZE = 50
@@ -34,25 +36,10 @@ def localised_holiday_names(
 ) -> dict[dt.date, str]:
     """The calendar's closed days (the authority on dates) named in the reader's language when the
     holidays package knows it; the contract's own named days keep the names the vendor gave them."""
-    import holidays as holidays_pkg
-
-    if not days:
-        return days
-    wanted = {"en": "en_US", "fr": "fr"}.get((language or "en")[:2])
-    try:
-        local = holidays_pkg.country_holidays(
-            contract.holiday_country,
-            subdiv=contract.holiday_subdivision or None,
-            years=sorted({d.year for d in days}),
-            language=wanted,
-        )
-        supported = wanted in (getattr(local, "supported_languages", ()) or ())
-    except (NotImplementedError, KeyError, ValueError):
-        return days
-    if not supported:
-        return days
-    own = {o.date for o in contract.holiday_overrides.all() if o.closed}
-    return {day: (name if day in own or day not in local else local[day]) for day, name in days.items()}
+    own = [o.date for o in contract.holiday_overrides.all() if o.closed]
+    return sla.localised_names(
+        contract.holiday_country, contract.holiday_subdivision or None, days, language, keep=own
+    )
 
 
 def support_phone() -> str:
@@ -86,7 +73,7 @@ def tickets(request: SignedInRequest) -> HttpResponse:
     except ValueError:
         page = 1
     qs = (
-        selectors.visible_tickets(request.user)
+        selectors.with_held_response(selectors.visible_tickets(request.user))
         .select_related("requester", "assignee")
         .order_by("-submitted_at", "-id")
     )
@@ -151,7 +138,8 @@ def due_fragment(request: SignedInRequest) -> HttpResponse:
 
 
 def _visible_ticket(request: SignedInRequest, pk: int) -> Ticket:
-    qs = selectors.visible_tickets(request.user).select_related("organisation", "contract", "requester")
+    qs = selectors.with_held_response(selectors.visible_tickets(request.user))
+    qs = qs.select_related("organisation", "contract", "requester")
     return get_object_or_404(qs, pk=pk)
 
 
@@ -175,7 +163,8 @@ def _portal_context(request: SignedInRequest, ticket: Ticket, reply_form=None) -
 @customer_required
 def ticket_page(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
-    context = _portal_context(request, ticket)
+    refused = refusals.restore(request, page=request.path, forms_by_key={"reply_form": forms.PortalReplyForm})
+    context = _portal_context(request, ticket, refused.get("reply_form"))
     if request.htmx and request.htmx.target == "ticket-follow":
         # The 30 s refresh: status, commitment and conversation, not the reply form being typed in.
         return render(request, "web/portal/ticket.html#follow", context)
@@ -186,7 +175,9 @@ def ticket_page(request: SignedInRequest, pk: int) -> HttpResponse:
 @require_POST
 def reply(request: SignedInRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
+    page = reverse("portal_ticket", args=[ticket.pk])
     form = forms.PortalReplyForm(request.POST, request.FILES)
+    errors: list[str] = []
     if form.is_valid():
         try:
             services.add_reply(
@@ -197,19 +188,40 @@ def reply(request: SignedInRequest, pk: int) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            errors = list(exc.messages)
         else:
             messages.success(request, _("Reply sent."))
-            return redirect("portal_ticket", pk=ticket.pk)
-    return render(request, "web/portal/ticket.html", _portal_context(request, ticket, form))
+            return redirect(page)
+    # Back to the ticket's own address with the reply as typed (guichet.web.refusals).
+    refusals.keep(request, page=page, form_key="reply_form", errors=errors)
+    return redirect(f"{page}#reply-title")
+
+
+def hours_text(hours: str, contract: Contract) -> str:
+    """The hours a clock counts in, in words, for this customer: never the option's name ("Plan
+    default") but the days and times, in the contract's zone."""
+    if hours == sla.Hours.H24X7:
+        return _("24 × 7: every hour of every day")
+    if hours == sla.Hours.H24X5:
+        return _("24 × 5: Monday 00:01 to Friday 23:59, %(zone)s time") % {"zone": contract.time_zone}
+    opening = "08:00" if contract.region == sla.Region.NORTH_AMERICA else "09:00"
+    return _("Monday to Friday, %(open)s–17:00, %(zone)s time, public holidays (%(place)s) excluded") % {
+        "open": opening,
+        "zone": contract.time_zone,
+        "place": "-".join(filter(None, [contract.holiday_country, contract.holiday_subdivision])),
+    }
 
 
 @customer_required
 def plan(request: SignedInRequest) -> HttpResponse:
     now = timezone.now()
     contract = current_contract(request.user)
-    context: dict[str, object] = {"contract": contract, "nav": "plan", "support_phone": support_phone()}
+    context: dict[str, object] = {
+        "contract": contract,
+        "nav": "plan",
+        "support_phone": support_phone(),
+        "support_address": settings.GUICHET_SUPPORT_ADDRESS,
+    }
     if contract is not None:
         hours_calendar = contract.business_hours()
         today = now.astimezone(contract.zone).date()
@@ -221,10 +233,12 @@ def plan(request: SignedInRequest) -> HttpResponse:
                 {
                     "info": priorities.info(p),
                     "target": contract.terms(p).target,
-                    "hours": contract.hours_for(p),
+                    "hours": hours_text(contract.hours_for(p), contract),
                 }
                 for p in Priority.values
             ],
+            "business_hours": hours_text(sla.Hours.H8X5, contract),
+            "support_hours": hours_text(contract.hours_for(Priority.P1), contract),
             "holidays": sorted(localised_holiday_names(contract, holidays, get_language()).items()),
             "worked_holidays": [
                 o for o in contract.holiday_overrides.all() if not o.closed and o.date >= today

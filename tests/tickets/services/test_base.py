@@ -105,3 +105,16 @@ def test_ticket_change_refused_or_unaudited_changes_nothing(agent, basic_custome
     assert ticket.subject == "Cannot log in" and ticket.updated_at == paris(2, 10)
     assert Ticket.objects.get(pk=ticket.pk).subject == "Cannot log in"
     assert AuditEntry.objects.count() == audits
+
+
+def test_an_oversized_attachment_is_refused_in_peoples_units(agent, premium_customer, settings):
+    """Issue 11, defect 8: "at most 10485760 bytes" is not how people read a size."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    ticket = open_for(agent, premium_customer, "P3", at=paris(2, 10))
+    big = SimpleUploadedFile("dump.bin", b"x" * (10 * 1024 * 1024 + 1))
+    for language, size in (("en", "10.0\xa0MB"), ("fr", "10,0\xa0Mio")):
+        with translation.override(language), pytest.raises(ServiceError) as refusal:
+            services.add_reply(actor=agent, ticket=ticket, body="logs", attachments=[big])
+        assert size in refusal.value.messages[0] and "10485760" not in refusal.value.messages[0]

@@ -4,6 +4,8 @@ contact window (R-PRIO-7)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 
@@ -30,6 +32,44 @@ def test_R_PLAN_2_premium_phone_accepted_and_call_logged(agent, premium_customer
     )
     assert call.kind == MessageKind.CALL
     assert ticket.first_response_at == paris(2, 10, 20) and ticket.sla_state == SlaState.FULFILLED
+
+
+def _call(agent, ticket, at, **kw):
+    return services.log_call(
+        actor=agent,
+        ticket=ticket,
+        caller="Pat",
+        phone_number="+33 1 23 45 67 89",
+        duration_seconds=60,
+        summary="Talked it through",
+        at=at,
+        **kw,
+    )
+
+
+def test_R_PRIO_7_an_outbound_call_outside_business_hours_on_p3_is_refused_an_inbound_one_logged(
+    agent, premium_customer
+):
+    """Issue 11, defect 6: such a call used to pass without a word."""
+    saturday = paris(7, 10)
+    ticket = open_for(agent, premium_customer, "P3", at=saturday)
+    with pytest.raises(ServiceError, match="business hours") as refusal:
+        _call(agent, ticket, saturday + dt.timedelta(hours=1))  # outbound unless said otherwise
+    assert refusal.value.code == "outside_hours"
+    assert not ticket.messages.filter(kind=MessageKind.CALL).exists()
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is None
+    # The customer called us: allowed at any time, recorded as such, and it is a response.
+    call = _call(agent, ticket, saturday + dt.timedelta(hours=1), inbound=True)
+    assert call.kind == MessageKind.CALL and ticket.sla_state == SlaState.FULFILLED
+    assert ticket.audit.get(action="message.call").changes["inbound"] is True
+
+
+def test_R_PRIO_7_outbound_calls_are_fine_in_business_hours_and_on_p1(agent, premium_customer):
+    p3 = open_for(agent, premium_customer, "P3", at=paris(2, 10))
+    assert _call(agent, p3, paris(2, 11)).kind == MessageKind.CALL  # Monday 11:00: open
+    p1 = open_for(agent, premium_customer, "P1", at=paris(7, 10))
+    assert _call(agent, p1, paris(7, 10, 5)).kind == MessageKind.CALL  # P1: no contact window
 
 
 def test_R_PLAN_2_basic_call_log_refused(agent, basic_customer):

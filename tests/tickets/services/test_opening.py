@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from guichet.contracts.models import Contract, HoursOption, Plan
 from guichet.tickets import services
-from guichet.tickets.models import AuditEntry, SlaState, Ticket
+from guichet.tickets.models import AuditEntry, MessageKind, SlaState, Ticket
 from guichet.tickets.services import ServiceError
 from tests.factories import event_kinds, make_org, make_person, open_for, paris
 
@@ -276,3 +277,18 @@ def test_R_PLAN_3_reception_time_is_validated(basic_customer):
     assert both.value.code == "order"
     assert not Ticket.objects.exists()
     assert submit(received_at=paris(2, 10)).submitted_at == paris(2, 10)
+
+
+def test_the_stored_acknowledgement_is_in_the_requesters_language(agent):
+    """Issue 11, defect 9: demo tickets (opened by an English-speaking loader or agent) acknowledged
+    French customers in English. The automatic message is stored text: the requester's language."""
+    org = make_org("Érable SARL", Plan.BASIC)
+    french = make_person("marie", org=org, language="fr")
+    english = make_person("mary", org=org, language="en")
+    with translation.override("en"):
+        for_french = open_for(agent, french, "P3")
+    with translation.override("fr"):
+        for_english = open_for(agent, english, "P3")
+    ack = for_french.messages.get(kind=MessageKind.AUTO).body
+    assert ack.startswith(f"Nous avons bien reçu votre demande n° {for_french.pk}.")
+    assert for_english.messages.get(kind=MessageKind.AUTO).body.startswith("We have received your request #")

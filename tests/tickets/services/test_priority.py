@@ -113,3 +113,17 @@ def test_R_PRIO_7_raise_to_p2_releases_held_replies(agent, basic_customer):
     reply.refresh_from_db()
     assert reply.delivered_at == paris(6, 20)
     assert reply in selectors.visible_messages(basic_customer, ticket)
+
+
+def test_the_downgrade_notice_is_written_in_the_requesters_language(agent, premium_customer):
+    """Stored text the customer reads: their language, whatever the agent's (like the acknowledgement)."""
+    from django.utils import translation
+
+    premium_customer.language = "fr"
+    premium_customer.save()
+    ticket = open_for(agent, premium_customer, "P1", at=paris(2, 10))
+    services.record_contact_attempt(actor=agent, ticket=ticket, channel="phone", at=paris(2, 10, 5))
+    with translation.override("en"):
+        services.downgrade_priority(actor=agent, ticket=ticket, reason="injoignable", at=paris(2, 10, 10))
+    notice = ticket.messages.filter(kind=MessageKind.AUTO).order_by("-created_at", "-id").first()
+    assert notice.body.startswith("La priorité de votre demande a été rétrogradée de P1 à P2")

@@ -16,44 +16,46 @@
   var t = {
     left: body.dataset.clockLeft || "%s left",
     over: body.dataset.clockOver || "overdue by %s",
-    paused: body.dataset.clockPaused || "paused: outside support hours",
     stale: body.dataset.clockStale || "refreshing",
+    running: body.dataset.clockRunning || "Running",
   };
 
+  /* Business time in hours and minutes, never days (24 business hours are not "1 d"): the same
+   * words as the server's guichet.web.timefmt.duration_text. */
   function fmt(seconds) {
     seconds = Math.abs(Math.round(seconds));
-    var d = Math.floor(seconds / 86400), h = Math.floor((seconds % 86400) / 3600);
-    var m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     function two(n) { return (n < 10 ? "0" : "") + n; }
-    if (d) { return d + " " + (body.dataset.unitDay || "d") + " " + h + " h"; }
     if (h) { return h + " h " + two(m) + " min"; }
-    return m + " min " + two(s) + " s";
-  }
-
-  function initClock(el) {
-    if (el.dataset.started) { return; }
-    el.dataset.started = String(Date.now());
+    if (m) { return m + " min " + two(s) + " s"; }
+    return s + " s";
   }
 
   function tickClock(el) {
-    initClock(el);
+    if (!el.dataset.started) { el.dataset.started = String(Date.now()); }
     var remaining0 = parseFloat(el.dataset.remaining);
     if (isNaN(remaining0)) { return; }
     var open = el.dataset.open === "1";
     var boundaryIn = el.dataset.boundaryIn === "" || el.dataset.boundaryIn === undefined ? Infinity : parseFloat(el.dataset.boundaryIn);
     var real = (Date.now() - parseInt(el.dataset.started, 10)) / 1000;
-    var business, ticking, stale = false;
+    var business, stale = false;
     if (open) {
       business = Math.min(real, boundaryIn);
-      ticking = real < boundaryIn;
-      stale = !ticking;
+      stale = real >= boundaryIn;   // closed since: the server's next render says until when
+    } else if (real < boundaryIn) {
+      return;                        // still outside support hours: the server's text stands
     } else {
-      business = Math.max(0, real - boundaryIn);
-      ticking = real >= boundaryIn;
+      business = real - boundaryIn;  // the hours opened: count, and say so
+      if (!el.dataset.opened) {
+        el.dataset.opened = "1";
+        el.classList.remove("clock-idle");
+        var state = el.querySelector(".clock-state");
+        if (state && !el.classList.contains("clock-breached")) { state.textContent = t.running; }
+      }
     }
     var remaining = remaining0 - business;
     var text = remaining >= 0 ? t.left.replace("%s", fmt(remaining)) : t.over.replace("%s", fmt(remaining));
-    if (!ticking) { text += " (" + (stale ? t.stale : t.paused) + ")"; }
+    if (stale) { text += " (" + t.stale + ")"; }
     var out = el.querySelector(".clock-text");
     if (out && out.textContent !== text) { out.textContent = text; }
     if (remaining < 0 && !el.classList.contains("clock-breached")) {
@@ -70,6 +72,24 @@
   }
   tickAll();
   window.setInterval(tickAll, 1000);
+
+  /* ---- Toasts: a close button on each; confirmations leave by themselves after a while ----- */
+  function setupToasts(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(".toast:not([data-ready])"), function (toast) {
+      toast.dataset.ready = "1";
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "toast-close";
+      close.setAttribute("aria-label", body.dataset.toastClose || "Dismiss");
+      close.textContent = "\u00d7";
+      close.addEventListener("click", function () { toast.hidden = true; });
+      toast.appendChild(close);
+      if (toast.classList.contains("toast-success")) {
+        window.setTimeout(function () { toast.hidden = true; }, 8000);
+      }
+    });
+  }
+  setupToasts(document);
 
   /* ---- Queue selection and shortcuts ------------------------------------------------------ */
   var selectedId = null;
