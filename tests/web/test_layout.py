@@ -17,9 +17,9 @@ def _nav(html: str) -> list[str]:
 
 def test_issue_11_defect_8_reports_are_in_the_menu_of_every_role(client, world):
     expected = {
-        world.agent: ["My queue", "Team queue", "New ticket", "Reports"],
-        world.customer: ["Our tickets", "New ticket", "Our support plan", "Reports"],
-        world.admin: ["My queue", "Team queue", "New ticket", "Reports", "Administration"],
+        world.agent: ["My queue", "Team queue", "New ticket", "On call", "Reports"],
+        world.customer: ["Our tickets", "New ticket", "Our support plan", "SLA statements", "Reports"],
+        world.admin: ["My queue", "Team queue", "New ticket", "On call", "Reports", "Administration"],
     }
     for person, links in expected.items():
         client.force_login(person)

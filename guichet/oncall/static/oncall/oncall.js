@@ -76,7 +76,9 @@
   // Notifications need the person's permission, asked on a click (browsers refuse it otherwise).
   if ("Notification" in window && Notification.permission === "default") {
     var ask = document.createElement("button");
-    ask.type = "button"; ask.className = "oncall-enable"; ask.textContent = holder.dataset.enableLabel || "🔔";
+    ask.type = "button"; ask.className = "oncall-enable small ghost";
+    ask.textContent = holder.dataset.enableShort || "Alerts"; ask.title = holder.dataset.enableLabel || "";
+    ask.setAttribute("aria-label", holder.dataset.enableLabel || ask.textContent);
     ask.addEventListener("click", function () { Notification.requestPermission().then(function () { ask.remove(); }); });
     var now = document.querySelector(".oncall-now");
     if (now && now.parentNode) { now.parentNode.insertBefore(ask, now); }

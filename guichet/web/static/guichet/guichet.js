@@ -13,6 +13,16 @@
    * single boundary, so after crossing one the figure freezes, marked "pending refresh", until
    * the server re-renders it (queue every 30 s, ticket SLA panel every 30 s). */
   var body = document.body;
+
+  /* ---- Language switch: with script, choosing the language submits it (the OK button is for
+   * browsers without script), which leaves the top bar room on one row. */
+  var languageSelect = document.getElementById("language-select");
+  var languageSubmit = document.getElementById("language-submit");
+  if (languageSelect && languageSubmit && languageSelect.form) {
+    languageSubmit.hidden = true;
+    languageSelect.addEventListener("change", function () { languageSelect.form.submit(); });
+  }
+
   var t = {
     left: body.dataset.clockLeft || "%s left",
     over: body.dataset.clockOver || "overdue by %s",
