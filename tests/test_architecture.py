@@ -30,7 +30,7 @@ LAYERS: list[set[str]] = [
 ]
 RANK = {app: i for i, layer in enumerate(LAYERS) for app in layer}
 # Top-level modules every layer may use; they import no app themselves.
-KERNEL = {"events", "fastsql"}
+KERNEL = {"events", "fastsql", "background"}
 # The composition root: wires everything together, imported by nothing inside guichet's apps.
 ROOT_MODULES = {"settings", "urls", "wsgi", "cli", "__main__", "__init__"}
 MAX_LINES = 600

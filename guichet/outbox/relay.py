@@ -13,10 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import os
-import queue
 import secrets
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,12 +22,11 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, QuerySet
-from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
-from django.tasks.backends.immediate import ImmediateBackend
+from django.tasks import task
 from django.utils import timezone
-from huey.contrib.djhuey import HUEY
-from huey.contrib.djhuey.tasks_backend import HueyBackend
 
+from guichet import background
+from guichet.background import tasks_run_inline
 from guichet.outbox.models import Delivery, DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -96,16 +92,6 @@ def max_attempts() -> int:
 def backoff(attempts: int) -> dt.timedelta:
     """10 s, 20 s, 40 s … doubling, at most an hour between tries."""
     return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
-
-
-def tasks_run_inline() -> bool:
-    """Whether tasks run at enqueue (the test settings): then the outbox delivers at once too."""
-    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
-    if isinstance(backend, ImmediateBackend):
-        return True
-    if isinstance(backend, HueyBackend):
-        return bool(getattr(HUEY, "immediate", False))
-    return False
 
 
 def _claimable(now: dt.datetime) -> Q:
@@ -234,7 +220,7 @@ def wake(keys: Iterable[str], *, at: dt.datetime | None = None) -> None:
         else:
             transaction.on_commit(partial(_deliver_all, wanted))
         return
-    transaction.on_commit(partial(_WAKER.put, wanted, at))
+    background.after_commit(partial(enqueue_wake, wanted, at))
 
 
 def _deliver_all(keys: list[str]) -> None:
@@ -245,37 +231,6 @@ def _deliver_all(keys: list[str]) -> None:
 def _inside_test_transaction() -> bool:
     """Whether the current transaction is a test case's (it will be rolled back, never committed)."""
     return any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
-
-
-class _Waker:
-    """Enqueues wake-up tasks from a daemon thread, so a slow or absent queue never holds a request."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[list[str], dt.datetime | None]] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def put(self, keys: list[str], at: dt.datetime | None) -> None:
-        self._ensure_running()
-        self._queue.put((keys, at))
-
-    def _ensure_running(self) -> None:
-        with self._lock:
-            # A forked process (gunicorn --preload) has no copy of its parent's thread.
-            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
-                self._queue = queue.SimpleQueue()
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="guichet-outbox-waker", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            keys, at = self._queue.get()
-            enqueue_wake(keys, at)
-
-
-_WAKER = _Waker()
 
 
 def enqueue_wake(keys: list[str], at: dt.datetime | None) -> None:
